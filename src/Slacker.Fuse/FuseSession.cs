@@ -1,0 +1,316 @@
+using System.Globalization;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Slacker.Fuse.Native;
+
+namespace Slacker.Fuse;
+
+/// <summary>
+/// A mounted one-file FUSE file system served from this process over /dev/fuse (no libfuse, no fusermount; root).
+/// </summary>
+public sealed partial class FuseSession : IDisposable
+{
+    private const string DevFuse = "/dev/fuse";
+
+    private readonly FuseReader[] _readers;
+    private readonly ILogger _logger;
+    private readonly TimeSpan _timeout;
+    private int _unmounted;
+
+    private FuseSession(string mountPoint, string fileName, uint connectionId, FuseSessionStats stats, ILogger logger, TimeSpan timeout, FuseReader[] readers)
+    {
+        MountPoint = mountPoint;
+        FilePath = Path.Combine(mountPoint, fileName);
+        ConnectionId = connectionId;
+        Stats = stats;
+        _logger = logger;
+        _timeout = timeout;
+        _readers = readers;
+    }
+
+    /// <summary>Canonical path of the mount point (symlinks resolved), as in /proc/self/mountinfo.</summary>
+    public string MountPoint { get; }
+
+    /// <summary>Path.Combine(MountPoint, options.FileName).</summary>
+    public string FilePath { get; }
+
+    /// <summary>N in /sys/fs/fuse/connections/N (minor of the 0:N device in mountinfo).</summary>
+    public uint ConnectionId { get; }
+
+    public FuseSessionStats Stats { get; }
+
+    /// <summary>What FUSE_INIT settled on; for diagnostics and tests.</summary>
+    internal FuseConnectionInfo Connection { get; private init; }
+
+    /// <summary>Sum of GC bytes the reader threads allocated while serving (should stay flat after warm-up).</summary>
+    internal long ServingAllocatedBytes => _readers.Sum(reader => reader.AllocatedBytes);
+
+    /// <summary>Reader threads still running (0 once the connection has ended).</summary>
+    internal int LiveReaders => _readers.Count(reader => reader.IsAlive);
+
+    /// <summary>
+    /// Mounts <paramref name="file"/> as the only entry of <paramref name="mountPoint"/> (an existing directory)
+    /// and returns once the kernel's FUSE_INIT has been answered.
+    /// </summary>
+    public static FuseSession Mount(string mountPoint, IFuseFile file, FuseMountOptions? options = null, ILogger? logger = null)
+    {
+        ArgumentNullException.ThrowIfNull(mountPoint);
+        ArgumentNullException.ThrowIfNull(file);
+        options ??= new FuseMountOptions();
+        options.Validate();
+        logger ??= NullLogger.Instance;
+        if (file.Size < 0)
+        {
+            throw new ArgumentException($"IFuseFile.Size is {file.Size}; it must be zero or more.", nameof(file));
+        }
+
+        if (!Directory.Exists(mountPoint))
+        {
+            throw new DirectoryNotFoundException($"Mount point '{mountPoint}' is not an existing directory; create it first.");
+        }
+
+        var canonical = Libc.CanonicalPath(mountPoint);
+        var pageSize = Environment.SystemPageSize;
+        var maxPagesLimit = ReadMaxPagesLimit();
+        var maxWrite = FuseInitNegotiation.EffectiveMaxWrite(options.MaxWrite, pageSize, maxPagesLimit);
+        if (maxWrite != options.MaxWrite)
+        {
+            logger.LogInformation(
+                "FUSE max_write {Requested} lowered to {Effective} (page size {PageSize}, max_pages_limit {Limit}).",
+                options.MaxWrite,
+                maxWrite,
+                pageSize,
+                maxPagesLimit);
+        }
+
+        var fds = new List<int>();
+        var mounted = false;
+        FuseReader[]? readers = null;
+        try
+        {
+            fds.Add(OpenDevFuse());
+            MountKernel(canonical, fds[0], options, file.ReadOnly, maxWrite);
+            mounted = true;
+            var connectionId = FindConnectionId(canonical, options.FsName);
+
+            // A clone needs the master already attached to a connection, i.e. after mount(2).
+            for (var i = 1; i < options.ReaderThreads; i++)
+            {
+                fds.Add(CloneDevFuse(fds[0]));
+            }
+
+            var stats = new FuseSessionStats();
+            var tree = new OneFileTree(file, options.FileName, Libc.GetUid(), Libc.GetGid());
+            var processor = new FuseRequestProcessor(file, tree, stats, logger, maxWrite, pageSize, maxPagesLimit);
+            readers = fds.Select((fd, index) => new FuseReader(fd, index, processor, logger, maxWrite)).ToArray();
+            foreach (var reader in readers)
+            {
+                reader.Start();
+            }
+
+            fds.Clear(); // the reader threads own the fds now
+
+            if (!processor.Initialized.Wait(options.Timeout))
+            {
+                throw new TimeoutException(
+                    $"The kernel did not send FUSE_INIT for {canonical} within {options.Timeout.TotalSeconds:0.#} s.");
+            }
+
+            var session = new FuseSession(canonical, options.FileName, connectionId, stats, logger, options.Timeout, readers)
+            {
+                Connection = processor.Initialized.Result,
+            };
+            logger.LogInformation(
+                "FUSE mounted {MountPoint} (connection {ConnectionId}, {Readers} readers, max_write {MaxWrite}).",
+                canonical,
+                connectionId,
+                readers.Length,
+                maxWrite);
+            return session;
+        }
+        catch
+        {
+            if (mounted)
+            {
+                AbortAndDetach(canonical, options.FsName, logger);
+            }
+
+            foreach (var fd in fds)
+            {
+                Libc.Close(fd);
+            }
+
+            // Readers see ENODEV after the abort above and close their own fds.
+            foreach (var reader in readers ?? [])
+            {
+                reader.Join(options.Timeout);
+            }
+
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Orderly unmount: lazy umount2(MNT_DETACH), then wait (bounded) for the readers, which close their fds on the
+    /// kernel's ENODEV. While something still holds the file (a loop device), the connection lives on and keeps
+    /// being served; detach the loop device first, or call <see cref="Abort"/>.
+    /// </summary>
+    public void Unmount()
+    {
+        if (Interlocked.Exchange(ref _unmounted, 1) == 0 && Libc.Umount2(MountPoint, Libc.MNT_DETACH) != 0)
+        {
+            var errno = Libc.LastErrno;
+            if (errno is not (Errno.EINVAL or Errno.ENOENT))
+            {
+                _logger.LogWarning("umount2({MountPoint}, MNT_DETACH) failed: {Error}.", MountPoint, Libc.Describe(errno));
+            }
+        }
+
+        WaitForReaders();
+    }
+
+    /// <summary>Ends the connection at once (pending and future requests fail), then unmounts.</summary>
+    public void Abort()
+    {
+        try
+        {
+            FuseControlFs.Abort(ConnectionId);
+        }
+        catch (IOException exception)
+        {
+            _logger.LogError(exception, "Aborting FUSE connection {ConnectionId} failed; unmounting anyway.", ConnectionId);
+        }
+
+        Unmount();
+    }
+
+    public void Dispose() => Unmount();
+
+    private void WaitForReaders()
+    {
+        var deadline = DateTime.UtcNow + _timeout;
+        foreach (var reader in _readers)
+        {
+            // A handler that unmounts its own session must not wait for itself.
+            if (reader.IsCurrentThread)
+            {
+                continue;
+            }
+
+            var left = deadline - DateTime.UtcNow;
+            if (!reader.Join(left > TimeSpan.Zero ? left : TimeSpan.Zero))
+            {
+                _logger.LogWarning(
+                    "FUSE connection {ConnectionId} ({MountPoint}) is still in use after {Timeout} s: something holds the " +
+                    "file open (a loop device?) or a handler is blocked. Its readers keep serving until it is released; " +
+                    "call Abort() to force it.",
+                    ConnectionId,
+                    MountPoint,
+                    _timeout.TotalSeconds);
+                return;
+            }
+        }
+    }
+
+    private static int OpenDevFuse()
+    {
+        // O_CLOEXEC: a child (crun, mount) inheriting the fd would keep the connection alive after we are gone.
+        var fd = Libc.Open(DevFuse, Libc.O_RDWR | Libc.O_CLOEXEC);
+        if (fd < 0)
+        {
+            var errno = Libc.LastErrno;
+            throw new IOException(
+                $"Cannot open {DevFuse}: {Libc.Describe(errno)}. Load the module (modprobe fuse) and run as root.");
+        }
+
+        return fd;
+    }
+
+    private static unsafe int CloneDevFuse(int masterFd)
+    {
+        var fd = OpenDevFuse();
+        var master = (uint)masterFd;
+        if (Libc.Ioctl(fd, Protocol.FuseConstants.DevIocClone, &master) != 0)
+        {
+            var errno = Libc.LastErrno;
+            Libc.Close(fd);
+            throw new IOException(
+                $"ioctl(FUSE_DEV_IOC_CLONE) failed: {Libc.Describe(errno)}. The kernel is too old for cloned FUSE fds; " +
+                "use ReaderThreads = 1.");
+        }
+
+        return fd;
+    }
+
+    private static void MountKernel(string mountPoint, int fd, FuseMountOptions options, bool readOnly, int maxWrite)
+    {
+        // Exactly the options fs/fuse/inode.c understands; anything else is EINVAL. rootmode is octal S_IFDIR.
+        var data = string.Create(
+            CultureInfo.InvariantCulture,
+            $"fd={fd},rootmode=40000,user_id={Libc.GetUid()},group_id={Libc.GetGid()}{(options.AllowOther ? ",allow_other" : "")},max_read={maxWrite}");
+        var flags = Libc.MS_NOSUID | Libc.MS_NODEV | (readOnly ? Libc.MS_RDONLY : 0);
+        var type = "fuse." + options.FsName;
+        if (Libc.Mount(options.FsName, mountPoint, type, flags, data) == 0)
+        {
+            return;
+        }
+
+        var errno = Libc.LastErrno;
+        if (errno == Errno.ENODEV)
+        {
+            // Kernels without subtype support know only "fuse" (libfuse falls back the same way).
+            type = "fuse";
+            if (Libc.Mount(options.FsName, mountPoint, type, flags, data) == 0)
+            {
+                return;
+            }
+
+            errno = Libc.LastErrno;
+        }
+
+        throw new IOException($"mount({mountPoint}, type {type}, \"{data}\") failed: {Libc.Describe(errno)}. Run as root.");
+    }
+
+    private static uint FindConnectionId(string mountPoint, string fsName)
+    {
+        // The newest matching entry is ours: mounts stack, and mountinfo lists them in mount order.
+        var entry = MountTable.Read().LastOrDefault(candidate => candidate.MountPoint == mountPoint && IsOurFsType(candidate, fsName))
+            ?? throw new IOException($"The FUSE mount on {mountPoint} is missing from /proc/self/mountinfo right after mount(2).");
+        return entry.DeviceMinor;
+    }
+
+    internal static bool IsOurFsType(MountEntry entry, string fsName) =>
+        entry.FsType == "fuse." + fsName || (entry.FsType == "fuse" && entry.Source == fsName);
+
+    private static void AbortAndDetach(string mountPoint, string fsName, ILogger logger)
+    {
+        try
+        {
+            FuseControlFs.Abort(FindConnectionId(mountPoint, fsName));
+        }
+        catch (IOException exception)
+        {
+            logger.LogWarning(exception, "Could not abort the half-mounted FUSE connection on {MountPoint}.", mountPoint);
+        }
+
+        Libc.Umount2(mountPoint, Libc.MNT_DETACH);
+    }
+
+    private static int ReadMaxPagesLimit()
+    {
+        const string sysctl = "/proc/sys/fs/fuse/max_pages_limit";
+        try
+        {
+            if (File.Exists(sysctl) && int.TryParse(File.ReadAllText(sysctl).Trim(), CultureInfo.InvariantCulture, out var limit) && limit > 0)
+            {
+                return limit;
+            }
+        }
+        catch (IOException)
+        {
+            // Older kernels have no such sysctl; their compiled-in limit is the default below.
+        }
+
+        return Protocol.FuseConstants.DefaultMaxPagesLimit;
+    }
+}
