@@ -110,7 +110,8 @@ public sealed partial class FuseSession : IDisposable
 
             fds.Clear(); // the reader threads own the fds now
 
-            if (!processor.Initialized.Wait(options.Timeout))
+            var initialized = processor.Initialized;
+            if (!((IAsyncResult)initialized).AsyncWaitHandle.WaitOne(options.Timeout))
             {
                 throw new TimeoutException(
                     $"The kernel did not send FUSE_INIT for {canonical} within {options.Timeout.TotalSeconds:0.#} s.");
@@ -118,7 +119,7 @@ public sealed partial class FuseSession : IDisposable
 
             var session = new FuseSession(canonical, options.FileName, connectionId, stats, logger, options.Timeout, readers)
             {
-                Connection = processor.Initialized.Result,
+                Connection = initialized.GetAwaiter().GetResult(), // rethrows a refused INIT as its IOException
             };
             logger.LogInformation(
                 "FUSE mounted {MountPoint} (connection {ConnectionId}, {Readers} readers, max_write {MaxWrite}).",
