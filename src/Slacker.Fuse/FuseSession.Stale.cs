@@ -20,7 +20,7 @@ public sealed partial class FuseSession
 
         var root = Libc.CanonicalPath(mountRoot);
         var stale = MountTable.Read()
-            .Where(entry => MountTable.IsAtOrUnder(entry.MountPoint, root) && IsOurFsType(entry, fsName))
+            .Where(entry => MountTable.IsAtOrUnder(entry.MountPoint, root) && FuseKernelMount.IsOurFsType(entry, fsName))
             .OrderByDescending(entry => entry.MountId)
             .ToList();
 

@@ -28,10 +28,10 @@ public sealed class MountTableTests
     [Fact]
     public void Only_our_fuse_types_count_as_ours()
     {
-        Assert.True(FuseSession.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse.slacker", "x"), "slacker"));
-        Assert.True(FuseSession.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse", "slacker"), "slacker"));
-        Assert.False(FuseSession.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse", "sshfs"), "slacker"));
-        Assert.False(FuseSession.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse.sshfs", "slacker"), "slacker"));
-        Assert.False(FuseSession.IsOurFsType(new MountEntry(1, 0, 1, "/m", "tmpfs", "slacker"), "slacker"));
+        Assert.True(FuseKernelMount.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse.slacker", "x"), "slacker"));
+        Assert.True(FuseKernelMount.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse", "slacker"), "slacker"));
+        Assert.False(FuseKernelMount.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse", "sshfs"), "slacker"));
+        Assert.False(FuseKernelMount.IsOurFsType(new MountEntry(1, 0, 1, "/m", "fuse.sshfs", "slacker"), "slacker"));
+        Assert.False(FuseKernelMount.IsOurFsType(new MountEntry(1, 0, 1, "/m", "tmpfs", "slacker"), "slacker"));
     }
 }
