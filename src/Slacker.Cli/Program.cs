@@ -1,0 +1,20 @@
+using System.CommandLine;
+using Slacker.Cli;
+using Slacker.Cli.Commands;
+
+// The one list of commands. A new command is one file under Commands/ with a Create() and one line here.
+Func<Command>[] commands =
+[
+    ServerCommand.Create,
+    FsckCommand.Create,
+    GcCommand.Create,
+];
+
+var root = new RootCommand("Slacker: containers that start fast because images are lazily fetched block-level snapshots.");
+root.Options.Add(CliGlobals.Server);
+foreach (var create in commands)
+{
+    root.Subcommands.Add(create());
+}
+
+return await root.Parse(args).InvokeAsync();

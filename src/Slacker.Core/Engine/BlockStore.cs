@@ -1,0 +1,260 @@
+using System.Security.Cryptography;
+using Slacker.Core.Api;
+using Slacker.Core.Model;
+using Slacker.Core.Storage;
+
+namespace Slacker.Core.Engine;
+
+/// <summary>
+/// The block-store engine: chunks, volumes, snapshots and clones over <see cref="IMetadataStore"/> and two
+/// <see cref="IChunkStore"/>s (chunks and block-map pages). It sees only the interfaces, so SQLite + local
+/// files and PostgreSQL + S3 run the same logic. Failures are <see cref="BlockStoreException"/>s carrying the
+/// API's error codes, and every failing call leaves the stores as they were.
+/// </summary>
+public sealed class BlockStore(IMetadataStore metadata, IChunkStore chunks, IChunkStore pages, TimeProvider? time = null)
+{
+    public const int MaxMissingQuery = BlockStoreClient.MaxMissingQuery;
+    public const int MaxMapEntries = 1_000_000;
+
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+    private readonly StripedLock _volumeLocks = new();
+
+    public IMetadataStore Metadata => metadata;
+
+    public IChunkStore Chunks => chunks;
+
+    public IChunkStore Pages => pages;
+
+    /// <summary>Stores a chunk from memory. True if newly stored.</summary>
+    public async ValueTask<bool> PutChunkAsync(Digest digest, ReadOnlyMemory<byte> data, CancellationToken ct = default)
+    {
+        if (data.Length > ChunkGeometry.MaxChunkSize)
+        {
+            throw BlockStoreErrors.BodyTooLarge(ChunkGeometry.MaxChunkSize);
+        }
+
+        if (!digest.Matches(data.Span))
+        {
+            throw BlockStoreErrors.DigestMismatch(digest, data.Length);
+        }
+
+        return !ZeroChunks.IsZeroChunk(digest) && await chunks.PutAsync(digest, data, ct);
+    }
+
+    /// <summary>Stores a chunk streamed from a request body, verifying it on the way. True if newly stored.</summary>
+    public async Task<bool> PutChunkAsync(Digest digest, Stream body, CancellationToken ct = default)
+    {
+        if (ZeroChunks.IsZeroChunk(digest))
+        {
+            // Never stored, but still checked: a client must not believe a wrong upload succeeded.
+            var actual = await Digest.ComputeAsync(body, ct);
+            return actual == digest ? false : throw BlockStoreErrors.DigestMismatch(digest, ZeroChunks.SizeOf(digest));
+        }
+
+        try
+        {
+            return (await chunks.PutStreamAsync(body, digest, ChunkGeometry.MaxChunkSize, ct)).Created;
+        }
+        catch (ObjectTooLargeException)
+        {
+            throw BlockStoreErrors.BodyTooLarge(ChunkGeometry.MaxChunkSize);
+        }
+        catch (DigestMismatchException e)
+        {
+            throw BlockStoreErrors.DigestMismatch(digest, e.Length);
+        }
+    }
+
+    /// <summary>The digests the store lacks. Present ones are touched, so gc keeps them through its grace period.</summary>
+    public async Task<IReadOnlyList<Digest>> FindMissingAsync(IReadOnlyList<Digest> digests, CancellationToken ct = default)
+    {
+        if (digests.Count > MaxMissingQuery)
+        {
+            throw BlockStoreErrors.TooMany("digests", digests.Count, MaxMissingQuery);
+        }
+
+        var missing = new List<Digest>();
+        foreach (var digest in digests)
+        {
+            if (!digest.IsZero && !ZeroChunks.IsZeroChunk(digest) && !await chunks.TouchAsync(digest, ct))
+            {
+                missing.Add(digest);
+            }
+        }
+
+        return missing;
+    }
+
+    public async Task<VolumeRecord> CreateVolumeAsync(long size, int chunkSize, string? label, CancellationToken ct = default)
+    {
+        if (ChunkGeometry.Validate(size, chunkSize) is { } problem)
+        {
+            throw BlockStoreErrors.ChunkSizeInvalid(problem);
+        }
+
+        var volume = new VolumeRecord(NewVolumeId(), new ChunkGeometry(size, chunkSize), null, label, 0, 0, _time.GetUtcNow());
+        await metadata.CreateVolumeAsync(volume, ct);
+        return volume;
+    }
+
+    /// <summary>A new volume whose base is the snapshot: one metadata row, whatever the snapshot's size.</summary>
+    public async Task<VolumeRecord> CloneAsync(Digest snapshotId, string? label, CancellationToken ct = default)
+    {
+        var snapshot = await metadata.GetSnapshotAsync(snapshotId, ct) ?? throw BlockStoreErrors.SnapshotUnknown(snapshotId);
+        var volume = new VolumeRecord(NewVolumeId(), snapshot.Geometry, snapshotId, label, 0, 0, _time.GetUtcNow());
+        return await metadata.CreateVolumeAsync(volume, ct) == CreateVolumeOutcome.Created
+            ? volume
+            : throw BlockStoreErrors.SnapshotUnknown(snapshotId);
+    }
+
+    public async Task<VolumeRecord> GetVolumeAsync(string id, CancellationToken ct = default) =>
+        await metadata.GetVolumeAsync(id, ct) ?? throw BlockStoreErrors.VolumeUnknown(id);
+
+    public Task<IReadOnlyList<VolumeRecord>> ListVolumesAsync(CancellationToken ct = default) => metadata.ListVolumesAsync(ct);
+
+    public async Task<VolumeState> GetVolumeStateAsync(string id, CancellationToken ct = default) =>
+        await metadata.GetVolumeStateAsync(id, ct) ?? throw BlockStoreErrors.VolumeUnknown(id);
+
+    public async Task DeleteVolumeAsync(string id, CancellationToken ct = default)
+    {
+        using var _ = await _volumeLocks.AcquireAsync(id, ct);
+        if (!await metadata.DeleteVolumeAsync(id, ct))
+        {
+            throw BlockStoreErrors.VolumeUnknown(id);
+        }
+    }
+
+    /// <summary>
+    /// Sets block-map entries of a volume, all or nothing. Every named chunk is touched first and must exist, so
+    /// a gc running meanwhile either sees the new entries or sees the chunks as freshly wanted.
+    /// </summary>
+    public async Task<VolumeRecord> UpdateMapAsync(string volumeId, IReadOnlyList<ChunkChange> entries, CancellationToken ct = default)
+    {
+        if (entries.Count > MaxMapEntries)
+        {
+            throw BlockStoreErrors.TooMany("map entries", entries.Count, MaxMapEntries);
+        }
+
+        using var _ = await _volumeLocks.AcquireAsync(volumeId, ct);
+        var volume = await GetVolumeAsync(volumeId, ct);
+        var changes = Normalize(entries, volume);
+
+        List<Digest>? missing = null;
+        foreach (var digest in changes.Select(c => c.Digest).Where(d => !d.IsZero).Distinct())
+        {
+            if (!await chunks.TouchAsync(digest, ct))
+            {
+                (missing ??= []).Add(digest);
+            }
+        }
+
+        if (missing is not null)
+        {
+            throw BlockStoreErrors.ChunksNotUploaded(missing);
+        }
+
+        return await metadata.ApplyChangesAsync(volumeId, changes, ct) ?? throw BlockStoreErrors.VolumeUnknown(volumeId);
+    }
+
+    /// <summary>
+    /// Snapshots the volume: reads only the base pages that hold a change, writes the rewritten pages, then in
+    /// one metadata transaction records the snapshot, makes it the volume's base and clears the change list.
+    /// The id is returned only after that commit, so an id a client has seen is always complete.
+    /// </summary>
+    public async Task<SnapshotRecord> SnapshotAsync(string volumeId, string? label, CancellationToken ct = default)
+    {
+        using var _ = await _volumeLocks.AcquireAsync(volumeId, ct);
+        for (var attempt = 0; ; attempt++)
+        {
+            var state = await GetVolumeStateAsync(volumeId, ct);
+            var volume = state.Volume;
+            var baseRoot = volume.BaseSnapshot is { } baseId
+                ? await LoadRootAsync(baseId, ct)
+                : BlockMapRoot.Empty(volume.Geometry);
+
+            var changes = state.Changes as ChunkChange[] ?? [.. state.Changes];
+            var basePages = await ReadPagesAsync(SnapshotBuilder.PagesToRead(baseRoot, changes), ct);
+            var build = SnapshotBuilder.Build(baseRoot, d => basePages[d], changes);
+
+            await Parallel.ForEachAsync(build.NewPages, new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct },
+                async (page, token) => await pages.PutAsync(page.Digest, page.Bytes, token));
+
+            var record = new SnapshotRecord(build.Id, volume.Geometry, volumeId, label, false, _time.GetUtcNow());
+            switch (await metadata.CommitSnapshotAsync(new SnapshotCommit(record, build.RootBytes, volumeId, volume.Version), ct))
+            {
+                case SnapshotCommitOutcome.Committed:
+                    return await metadata.GetSnapshotAsync(build.Id, ct) ?? record;
+                case SnapshotCommitOutcome.VolumeUnknown:
+                    throw BlockStoreErrors.VolumeUnknown(volumeId);
+                case SnapshotCommitOutcome.VolumeChanged when attempt < 10:
+                    // Another server changed the map between our read and commit: rebuild from the new state.
+                    continue;
+                default:
+                    throw new BlockStoreException(409, ErrorCodes.Conflict, $"volume {volumeId} kept changing while it was being snapshotted: pause writers and retry.");
+            }
+        }
+    }
+
+    public async Task<SnapshotRecord> GetSnapshotAsync(Digest id, CancellationToken ct = default) =>
+        await metadata.GetSnapshotAsync(id, ct) ?? throw BlockStoreErrors.SnapshotUnknown(id);
+
+    public Task<IReadOnlyList<SnapshotRecord>> ListSnapshotsAsync(CancellationToken ct = default) => metadata.ListSnapshotsAsync(ct);
+
+    public Task<IReadOnlyList<string>> GetSnapshotUsersAsync(Digest id, CancellationToken ct = default) => metadata.GetSnapshotUsersAsync(id, ct);
+
+    public async Task<byte[]> GetRootBytesAsync(Digest id, CancellationToken ct = default) =>
+        await metadata.GetSnapshotRootAsync(id, ct) ?? throw BlockStoreErrors.SnapshotUnknown(id);
+
+    /// <summary>Releases the snapshot: the next gc deletes it once no volume base and no named reference keeps it.</summary>
+    public async Task<SnapshotRecord> ReleaseSnapshotAsync(Digest id, CancellationToken ct = default) =>
+        await metadata.ReleaseSnapshotAsync(id, ct) ?? throw BlockStoreErrors.SnapshotUnknown(id);
+
+    public async Task<byte[]> GetPageAsync(Digest digest, CancellationToken ct = default) =>
+        digest.IsZero
+            ? new byte[ChunkGeometry.PageBytes]
+            : await pages.ReadAllAsync(digest, ct) ?? throw BlockStoreErrors.PageUnknown(digest);
+
+    private async Task<BlockMapRoot> LoadRootAsync(Digest id, CancellationToken ct)
+    {
+        var bytes = await metadata.GetSnapshotRootAsync(id, ct) ?? throw BlockStoreErrors.Internal($"base snapshot {id} has no root");
+        try
+        {
+            return BlockMapRoot.Decode(bytes, id);
+        }
+        catch (InvalidDataException e)
+        {
+            throw BlockStoreErrors.Internal($"root of snapshot {id} is damaged ({e.Message})");
+        }
+    }
+
+    private async Task<Dictionary<Digest, ReadOnlyMemory<byte>>> ReadPagesAsync(IReadOnlyList<Digest> wanted, CancellationToken ct)
+    {
+        var read = new System.Collections.Concurrent.ConcurrentDictionary<Digest, ReadOnlyMemory<byte>>();
+        await Parallel.ForEachAsync(wanted.Distinct(), new ParallelOptions { MaxDegreeOfParallelism = 16, CancellationToken = ct }, async (digest, token) =>
+        {
+            var bytes = await pages.ReadAllAsync(digest, token) ?? throw BlockStoreErrors.Internal($"block-map page {digest} is missing");
+            read[digest] = bytes;
+        });
+        return new Dictionary<Digest, ReadOnlyMemory<byte>>(read);
+    }
+
+    private static ChunkChange[] Normalize(IReadOnlyList<ChunkChange> entries, VolumeRecord volume)
+    {
+        var chunkCount = volume.Geometry.ChunkCount;
+        var byIndex = new SortedDictionary<long, Digest>();
+        foreach (var entry in entries)
+        {
+            if (entry.Index < 0 || entry.Index >= chunkCount)
+            {
+                throw BlockStoreErrors.IndexOutOfRange(entry.Index, chunkCount, volume.Id);
+            }
+
+            // Later entries for the same index win, as if applied in order.
+            byIndex[entry.Index] = ZeroChunks.IsZeroChunk(entry.Digest) ? Digest.Zero : entry.Digest;
+        }
+
+        return [.. byIndex.Select(e => new ChunkChange(e.Key, e.Value))];
+    }
+
+    private static string NewVolumeId() => "vol-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
+}

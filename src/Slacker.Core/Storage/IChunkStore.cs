@@ -1,0 +1,59 @@
+using Slacker.Core.Model;
+
+namespace Slacker.Core.Storage;
+
+/// <summary>
+/// A content-addressed object store: volume chunks, block-map pages and (for the registry) OCI blobs of any
+/// size. Every object is stored under the SHA-256 of its bytes and verified on the way in. Implementations:
+/// a local directory (embedded default); S3-compatible storage for scale-out.
+/// </summary>
+/// <remarks>
+/// "Touched" time is what gc's grace period is measured against: a put or touch marks an object as wanted now,
+/// and <see cref="DeleteIfUntouchedSinceAsync"/> must be atomic with respect to touches, so a client that was
+/// told "you need not upload this" can always still reference it.
+/// </remarks>
+public interface IChunkStore
+{
+    /// <summary>Verifies that <paramref name="data"/> hashes to <paramref name="digest"/> and stores it durably.
+    /// True if newly stored; false if it was present (then it is touched).</summary>
+    /// <exception cref="DigestMismatchException">The data does not hash to the digest.</exception>
+    ValueTask<bool> PutAsync(Digest digest, ReadOnlyMemory<byte> data, CancellationToken ct = default);
+
+    /// <summary>
+    /// Streams an object of any size in, hashing as it goes, and stores it only if it hashes to
+    /// <paramref name="expected"/> (when given) and is at most <paramref name="maxLength"/> bytes.
+    /// Nothing is stored when it fails.
+    /// </summary>
+    /// <exception cref="DigestMismatchException">The content does not hash to <paramref name="expected"/>.</exception>
+    /// <exception cref="ObjectTooLargeException">More than <paramref name="maxLength"/> bytes arrived.</exception>
+    Task<BlobPutResult> PutStreamAsync(Stream content, Digest? expected, long maxLength, CancellationToken ct = default);
+
+    /// <summary>The object's length, or null if it is absent.</summary>
+    ValueTask<long?> GetLengthAsync(Digest digest, CancellationToken ct = default);
+
+    /// <summary>Reads a whole object into memory (chunks and pages; use <see cref="OpenReadAsync"/> for blobs). Null if absent.</summary>
+    ValueTask<byte[]?> ReadAllAsync(Digest digest, CancellationToken ct = default);
+
+    /// <summary>Opens the object for streaming. The stream's Length is the object's length. Null if absent.</summary>
+    ValueTask<Stream?> OpenReadAsync(Digest digest, CancellationToken ct = default);
+
+    /// <summary>Marks the object as wanted now (for gc's grace period). False if it is absent.</summary>
+    ValueTask<bool> TouchAsync(Digest digest, CancellationToken ct = default);
+
+    /// <summary>Every stored object with its length and last touched time.</summary>
+    IAsyncEnumerable<StoredObject> ListAsync(CancellationToken ct = default);
+
+    /// <summary>Deletes the object unless it was touched at or after <paramref name="cutoff"/>; atomic against touches and puts.</summary>
+    ValueTask<bool> DeleteIfUntouchedSinceAsync(Digest digest, DateTimeOffset cutoff, CancellationToken ct = default);
+}
+
+public readonly record struct StoredObject(Digest Digest, long Length, DateTimeOffset LastTouched);
+
+/// <summary>The outcome of a streamed put: the content's digest and length, and whether it was new.</summary>
+public readonly record struct BlobPutResult(Digest Digest, long Length, bool Created);
+
+public sealed class ObjectTooLargeException(long maxLength)
+    : Exception($"The content is larger than the {maxLength} bytes allowed.")
+{
+    public long MaxLength { get; } = maxLength;
+}

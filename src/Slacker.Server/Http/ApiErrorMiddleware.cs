@@ -1,0 +1,59 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+using Slacker.Core.Api;
+
+namespace Slacker.Server.Http;
+
+/// <summary>
+/// Turns every failure into the API's error document <c>{"error", "message"}</c>: engine errors keep their
+/// code, Kestrel's body errors become BODY_TRUNCATED / BODY_TOO_LARGE, and anything unexpected is a 500 that
+/// is logged. If the answer has already started there is nothing to write, so the connection is cut, which a
+/// client sees as a broken answer rather than a wrong one.
+/// </summary>
+internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
+{
+    public async Task InvokeAsync(HttpContext context)
+    {
+        try
+        {
+            await next(context);
+        }
+        catch (BlockStoreException e)
+        {
+            await WriteAsync(context, e.StatusCode, e.Code, e.Message);
+        }
+        catch (BadHttpRequestException e) when (e.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            await WriteAsync(context, 413, ErrorCodes.BodyTooLarge, $"the request body is larger than this call allows ({e.Message}): split it into smaller requests.");
+        }
+        catch (BadHttpRequestException e)
+        {
+            var error = BlockStoreErrors.BodyTruncated(context.Request.ContentLength, e.Message);
+            await WriteAsync(context, error.StatusCode, error.Code, error.Message);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; nobody is listening for an answer.
+        }
+        catch (Exception e)
+        {
+            logger.LogError(e, "{Method} {Path} failed", context.Request.Method, context.Request.Path);
+            await WriteAsync(context, 500, ErrorCodes.Internal, $"the server failed: {e.GetType().Name}: {e.Message}. See the server log; run `slacker fsck` if it mentions storage.");
+        }
+    }
+
+    private static async Task WriteAsync(HttpContext context, int status, string code, string message)
+    {
+        if (context.Response.HasStarted)
+        {
+            context.Abort();
+            return;
+        }
+
+        context.Response.Clear();
+        context.Response.StatusCode = status;
+        context.Response.ContentType = "application/json";
+        await JsonSerializer.SerializeAsync(context.Response.Body, new ApiError(code, message), CoreJsonContext.Default.ApiError);
+    }
+}
