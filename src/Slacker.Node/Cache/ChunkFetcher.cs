@@ -1,0 +1,280 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Slacker.Core.Model;
+
+namespace Slacker.Node.Cache;
+
+/// <summary>
+/// Brings chunks and block-map pages from the server into the <see cref="ChunkCache"/>. Node-wide single flight:
+/// whatever number of volumes and FUSE threads miss on one digest at the same time, it is requested once, and a
+/// request for many neighbouring misses (plus read-ahead) is one batch call. Every byte is verified against its
+/// digest before it enters the cache.
+/// </summary>
+public sealed class ChunkFetcher
+{
+    /// <summary>docs/API.md: a batch is at most 1024 digests and 64 MiB.</summary>
+    public const int MaxBatchDigests = 1024;
+    public const long MaxBatchBytes = 64L << 20;
+
+    private readonly ConcurrentDictionary<Digest, TaskCompletionSource> _chunkFlights = new();
+    private readonly ConcurrentDictionary<Digest, Lazy<Task<byte[]>>> _pageFlights = new();
+    private readonly ChunkCache _cache;
+    private readonly IBlockStore _store;
+    private readonly ILogger _logger;
+    private long _chunksFetched, _bytesFetched, _batches, _pagesFetched;
+
+    public ChunkFetcher(ChunkCache cache, IBlockStore store, TimeSpan timeout, ILogger logger)
+    {
+        _cache = cache;
+        _store = store;
+        Timeout = timeout;
+        _logger = logger;
+    }
+
+    /// <summary>How long one server request may take before the read that waits for it fails with EIO.</summary>
+    public TimeSpan Timeout { get; }
+
+    public ChunkCache Cache => _cache;
+
+    public long ChunksFetched => Interlocked.Read(ref _chunksFetched);
+
+    public long BytesFetched => Interlocked.Read(ref _bytesFetched);
+
+    public long Batches => Interlocked.Read(ref _batches);
+
+    public long PagesFetched => Interlocked.Read(ref _pagesFetched);
+
+    /// <summary>
+    /// Blocks until every digest in <paramref name="needed"/> is in the cache, fetching those that nobody is
+    /// fetching yet in one batch together with <paramref name="readAhead"/> (which nobody waits for). Throws
+    /// <see cref="ChunkCorruptException"/> for bytes that fail verification, <see cref="TimeoutException"/> when
+    /// the server does not answer within <see cref="Timeout"/>, and the server's error otherwise.
+    /// </summary>
+    public void Fetch(IReadOnlyList<Digest> needed, IReadOnlyList<Digest> readAhead, int chunkSize, IFetchObserver? observer)
+    {
+        var waits = new List<Task>(needed.Count);
+        var claimed = new List<Digest>(needed.Count + readAhead.Count);
+        Claim(needed, claimed, waits);
+        Claim(readAhead, claimed, null);
+        if (claimed.Count > 0)
+        {
+            var perBatch = (int)Math.Clamp(MaxBatchBytes / Math.Max(chunkSize, ChunkGeometry.MinChunkSize), 1, MaxBatchDigests);
+            for (var start = 0; start < claimed.Count; start += perBatch)
+            {
+                var batch = claimed.GetRange(start, Math.Min(perBatch, claimed.Count - start));
+                _ = Task.Run(() => RunBatchAsync(batch, observer));
+            }
+        }
+
+        if (waits.Count == 0)
+        {
+            return;
+        }
+
+        // The batch has its own deadline; the extra second only covers scheduling, so a wait never outlives it by much.
+        bool completed;
+        try
+        {
+            completed = Task.WaitAll([.. waits], Timeout + TimeSpan.FromSeconds(1));
+        }
+        catch (AggregateException e)
+        {
+            throw Unwrap(e);
+        }
+
+        if (!completed)
+        {
+            throw new TimeoutException($"The server did not deliver {waits.Count(t => !t.IsCompleted)} chunk(s) within {Timeout.TotalSeconds:0.#} s; check that the server is reachable.");
+        }
+    }
+
+    /// <summary>A block-map page, from the cache or the server, verified; blocks up to <see cref="Timeout"/>.</summary>
+    public byte[] GetPage(Digest page)
+    {
+        var task = GetPageAsync(page);
+        try
+        {
+            if (!task.Wait(Timeout + TimeSpan.FromSeconds(1)))
+            {
+                throw new TimeoutException($"The server did not deliver block-map page {page} within {Timeout.TotalSeconds:0.#} s; check that the server is reachable.");
+            }
+        }
+        catch (AggregateException e)
+        {
+            throw Unwrap(e);
+        }
+
+        return task.Result;
+    }
+
+    public Task<byte[]> GetPageAsync(Digest page)
+    {
+        if (_cache.TryReadAll(page) is { Length: ChunkGeometry.PageBytes } cached)
+        {
+            return Task.FromResult(cached);
+        }
+
+        var flight = _pageFlights.GetOrAdd(page, d => new Lazy<Task<byte[]>>(() => FetchPageAsync(d)));
+        return flight.Value;
+    }
+
+    /// <summary>A snapshot's root, verified against the snapshot id (cached like any other content-addressed blob).</summary>
+    public async Task<BlockMapRoot> GetRootAsync(Digest snapshotId, CancellationToken cancellationToken)
+    {
+        if (_cache.TryReadAll(snapshotId) is { } cached)
+        {
+            return BlockMapRoot.Decode(cached, snapshotId);
+        }
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Timeout);
+        byte[] bytes;
+        try
+        {
+            bytes = await _store.GetRootAsync(snapshotId, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new TimeoutException($"The server did not deliver the root of snapshot {snapshotId} within {Timeout.TotalSeconds:0.#} s; check that the server is reachable.");
+        }
+
+        if (!snapshotId.Matches(bytes))
+        {
+            _logger.LogError("Snapshot root {Snapshot} from the server does not hash to its id; refusing it.", snapshotId);
+            throw new ChunkCorruptException(snapshotId, $"The server sent a root for snapshot {snapshotId} that does not hash to that id: the server's copy is corrupt.");
+        }
+
+        var root = BlockMapRoot.Decode(bytes, snapshotId);
+        _cache.Put(snapshotId, bytes);
+        return root;
+    }
+
+    private void Claim(IReadOnlyList<Digest> digests, List<Digest> claimed, List<Task>? waits)
+    {
+        for (var i = 0; i < digests.Count; i++)
+        {
+            var digest = digests[i];
+            if (digest.IsZero || _cache.Contains(digest))
+            {
+                continue;
+            }
+
+            var flight = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var current = _chunkFlights.GetOrAdd(digest, flight);
+            if (ReferenceEquals(current, flight))
+            {
+                // A fetch that finished between Contains and GetOrAdd has already cached it: nothing to do.
+                if (_cache.Contains(digest))
+                {
+                    _chunkFlights.TryRemove(new KeyValuePair<Digest, TaskCompletionSource>(digest, flight));
+                    flight.TrySetResult();
+                    continue;
+                }
+
+                claimed.Add(digest);
+            }
+
+            waits?.Add(current.Task);
+        }
+    }
+
+    private async Task RunBatchAsync(List<Digest> batch, IFetchObserver? observer)
+    {
+        Interlocked.Increment(ref _batches);
+        Exception? failure = null;
+        using var deadline = new CancellationTokenSource(Timeout);
+        try
+        {
+            await _store.FetchChunksAsync(batch, (digest, data) => Deliver(digest, data, observer), deadline.Token);
+        }
+        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+        {
+            failure = new TimeoutException($"The server did not answer a batch of {batch.Count} chunk(s) within {Timeout.TotalSeconds:0.#} s; check that the server is reachable.");
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+
+        foreach (var digest in batch)
+        {
+            if (_chunkFlights.TryRemove(digest, out var flight))
+            {
+                var error = failure ?? new IOException($"The server's batch answer did not contain chunk {digest}.");
+                flight.TrySetException(error);
+            }
+        }
+
+        if (failure is not null)
+        {
+            _logger.LogWarning("Fetching {Count} chunk(s) from the server failed: {Error}", batch.Count, failure.Message);
+        }
+    }
+
+    private void Deliver(Digest digest, ReadOnlySpan<byte> data, IFetchObserver? observer)
+    {
+        if (!_chunkFlights.TryGetValue(digest, out var flight))
+        {
+            return; // not one we asked for (or already failed); never cache unrequested bytes
+        }
+
+        if (!digest.Matches(data))
+        {
+            _logger.LogError("Chunk {Digest} from the server does not hash to its name ({Length} bytes): the server's copy is corrupt; refusing it.", digest, data.Length);
+            _chunkFlights.TryRemove(digest, out _);
+            flight.TrySetException(new ChunkCorruptException(digest, $"Chunk {digest} from the server does not hash to its name: the server's copy is corrupt. Repair it on the server (slacker fsck)."));
+            return;
+        }
+
+        try
+        {
+            _cache.Put(digest, data);
+        }
+        catch (Exception e)
+        {
+            _chunkFlights.TryRemove(digest, out _);
+            flight.TrySetException(new IOException($"Storing chunk {digest} in the node cache failed: {e.Message}", e));
+            return;
+        }
+
+        Interlocked.Increment(ref _chunksFetched);
+        Interlocked.Add(ref _bytesFetched, data.Length);
+        observer?.OnChunkFetched(data.Length);
+        _chunkFlights.TryRemove(digest, out _);
+        flight.TrySetResult();
+    }
+
+    private async Task<byte[]> FetchPageAsync(Digest page)
+    {
+        try
+        {
+            using var deadline = new CancellationTokenSource(Timeout);
+            byte[] bytes;
+            try
+            {
+                bytes = await _store.GetPageAsync(page, deadline.Token);
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                throw new TimeoutException($"The server did not deliver block-map page {page} within {Timeout.TotalSeconds:0.#} s; check that the server is reachable.");
+            }
+
+            if (bytes.Length != ChunkGeometry.PageBytes || !page.Matches(bytes))
+            {
+                _logger.LogError("Block-map page {Page} from the server does not hash to its name; refusing it.", page);
+                throw new ChunkCorruptException(page, $"Block-map page {page} from the server does not hash to its name: the server's copy is corrupt.");
+            }
+
+            _cache.Put(page, bytes);
+            Interlocked.Increment(ref _pagesFetched);
+            return bytes;
+        }
+        finally
+        {
+            _pageFlights.TryRemove(page, out _);
+        }
+    }
+
+    private static Exception Unwrap(AggregateException e) =>
+        e.Flatten().InnerExceptions is [var single] ? single : e.Flatten().InnerExceptions[0];
+}

@@ -1,0 +1,93 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Slacker.Node.Containers;
+
+/// <summary>
+/// The containers' directories under the node data dir: containers/&lt;id&gt;/ holds state.json, the runtime
+/// bundle, the output log and the exit-code file that the monitor writes.
+/// </summary>
+public sealed class ContainerStore
+{
+    public string Root { get; }
+
+    public ContainerStore(string dataDir)
+    {
+        Root = Path.Join(dataDir, "containers");
+        Directory.CreateDirectory(Root);
+    }
+
+    public static string NewId() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(32));
+
+    public string DirectoryOf(string id) => Path.Join(Root, id);
+
+    public string BundleOf(string id) => Path.Join(Root, id, "bundle");
+
+    public string LogOf(string id) => Path.Join(Root, id, "container.log");
+
+    public string ExitFileOf(string id) => Path.Join(Root, id, "exit-code");
+
+    public string PidFileOf(string id) => Path.Join(Root, id, "pid");
+
+    public string ConsoleSocketOf(string id) => Path.Join(Root, id, "console.sock");
+
+    public void Create(ContainerRecord record)
+    {
+        Directory.CreateDirectory(BundleOf(record.Id));
+        Save(record);
+    }
+
+    /// <summary>Writes the state atomically (temp file + rename), so a crash leaves the old or the new state.</summary>
+    public void Save(ContainerRecord record)
+    {
+        var path = Path.Join(DirectoryOf(record.Id), "state.json");
+        var temp = path + ".tmp";
+        using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            JsonSerializer.Serialize(file, record, ContainerJsonContext.Default.ContainerRecord);
+            file.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+    }
+
+    public IEnumerable<ContainerRecord> LoadAll()
+    {
+        foreach (var dir in Directory.EnumerateDirectories(Root))
+        {
+            var path = Path.Join(dir, "state.json");
+            ContainerRecord? record = null;
+            try
+            {
+                record = File.Exists(path)
+                    ? JsonSerializer.Deserialize(File.ReadAllBytes(path), ContainerJsonContext.Default.ContainerRecord)
+                    : null;
+            }
+            catch (JsonException)
+            {
+                // A state file cut short by a crash before its first complete write: the container never started.
+            }
+
+            if (record is not null)
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <summary>The exit code the monitor recorded, if the container ended.</summary>
+    public int? ReadExitCode(string id)
+    {
+        var path = ExitFileOf(id);
+        return File.Exists(path) && int.TryParse(File.ReadAllText(path).Trim(), out var code) ? code : null;
+    }
+
+    public void Delete(string id)
+    {
+        var dir = DirectoryOf(id);
+        if (Directory.Exists(dir))
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,36 @@
+using Slacker.Core.Api;
+using Slacker.Core.Model;
+
+namespace Slacker.Node;
+
+/// <summary>Receives one chunk of a batch. The span is only valid during the call.</summary>
+public delegate void ChunkReceived(Digest digest, ReadOnlySpan<byte> data);
+
+/// <summary>
+/// The part of the block-store API (docs/API.md) that a node uses. The node trusts nothing it returns: chunks,
+/// pages and roots are verified against their digests by the node itself, so an implementation may pass bytes
+/// through unverified. <see cref="BlockStoreClientAdapter"/> is the real one over HTTP.
+/// </summary>
+public interface IBlockStore
+{
+    /// <summary>One batch request; <paramref name="onChunk"/> is called in the order of <paramref name="digests"/>.</summary>
+    Task FetchChunksAsync(IReadOnlyList<Digest> digests, ChunkReceived onChunk, CancellationToken cancellationToken);
+
+    Task<byte[]> GetRootAsync(Digest snapshotId, CancellationToken cancellationToken);
+
+    Task<byte[]> GetPageAsync(Digest page, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Digest>> FindMissingAsync(IReadOnlyList<Digest> digests, CancellationToken cancellationToken);
+
+    Task PutChunkAsync(Digest digest, ReadOnlyMemory<byte> data, CancellationToken cancellationToken);
+
+    Task<VolumeInfo> CreateVolumeAsync(CreateVolumeRequest request, CancellationToken cancellationToken);
+
+    Task<VolumeInfo> GetVolumeAsync(string volumeId, CancellationToken cancellationToken);
+
+    Task<VolumeBlockMap> GetMapAsync(string volumeId, CancellationToken cancellationToken);
+
+    Task<VolumeInfo> UpdateMapAsync(string volumeId, IReadOnlyList<BlockMapEntry> entries, CancellationToken cancellationToken);
+
+    Task<SnapshotInfo> SnapshotAsync(string volumeId, string? label, CancellationToken cancellationToken);
+}

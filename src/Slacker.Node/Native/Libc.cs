@@ -1,0 +1,108 @@
+using System.Runtime.InteropServices;
+
+namespace Slacker.Node.Native;
+
+/// <summary>
+/// The libc calls of the node's data path. Raw file descriptors instead of SafeFileHandle where a call sits on
+/// the per-request path, so that a cache hit allocates nothing.
+/// </summary>
+internal static unsafe partial class Libc
+{
+    private const string Lib = "libc";
+
+    public const int O_RDONLY = 0;
+    public const int O_RDWR = 2;
+    public const int O_CREAT = 0x40;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_DIRECTORY = 0x10000;
+
+    public const int EIO = 5;
+    public const int ENXIO = 6;
+    public const int ENOENT = 2;
+    public const int EINTR = 4;
+    public const int EBUSY = 16;
+    public const int EINVAL = 22;
+    public const int ENOSPC = 28;
+    public const int EROFS = 30;
+
+    public const ulong MS_RDONLY = 1;
+    public const ulong MS_NOSUID = 2;
+    public const ulong MS_NODEV = 4;
+
+    public const int MNT_DETACH = 2;
+    public const int UMOUNT_NOFOLLOW = 8;
+
+    public const int FALLOC_FL_KEEP_SIZE = 1;
+    public const int FALLOC_FL_PUNCH_HOLE = 2;
+
+    public const int SEEK_DATA = 3;
+    public const int SEEK_HOLE = 4;
+
+    /// <summary>O_DIRECT differs by architecture (x86: 040000, arm/arm64: 0200000).</summary>
+    public static int O_DIRECT => RuntimeInformation.ProcessArchitecture is Architecture.Arm64 or Architecture.Arm
+        ? 0x10000
+        : 0x4000;
+
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Open(string path, int flags, int mode = 0);
+
+    /// <summary>Open with a NUL-terminated UTF-8 path that the caller built on the stack.</summary>
+    [LibraryImport(Lib, EntryPoint = "open", SetLastError = true)]
+    public static partial int Open(byte* path, int flags, int mode);
+
+    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
+    public static partial int Close(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "pread", SetLastError = true)]
+    public static partial nint Pread(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
+    public static partial nint Pwrite(int fd, byte* buffer, nuint count, long offset);
+
+    [LibraryImport(Lib, EntryPoint = "fsync", SetLastError = true)]
+    public static partial int Fsync(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "fdatasync", SetLastError = true)]
+    public static partial int Fdatasync(int fd);
+
+    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
+    public static partial int Ftruncate(int fd, long length);
+
+    [LibraryImport(Lib, EntryPoint = "fallocate", SetLastError = true)]
+    public static partial int Fallocate(int fd, int mode, long offset, long length);
+
+    [LibraryImport(Lib, EntryPoint = "lseek", SetLastError = true)]
+    public static partial long Lseek(int fd, long offset, int whence);
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, void* argument);
+
+    [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
+    public static partial int Ioctl(int fd, nuint request, nint argument);
+
+    [LibraryImport(Lib, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string? data);
+
+    [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    public static partial int Umount2(string target, int flags);
+
+    [LibraryImport(Lib, EntryPoint = "syncfs", SetLastError = true)]
+    public static partial int Syncfs(int fd);
+
+    public static int LastErrno => Marshal.GetLastPInvokeError();
+
+    public static string ErrnoText(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
+
+    /// <summary>Retries a call that a signal interrupted; the runtime's own signals can land on any thread.</summary>
+    public static nint Retry(Func<nint> call)
+    {
+        while (true)
+        {
+            var result = call();
+            if (result >= 0 || LastErrno != EINTR)
+            {
+                return result;
+            }
+        }
+    }
+}
