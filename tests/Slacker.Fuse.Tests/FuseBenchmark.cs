@@ -18,13 +18,16 @@ internal static class FuseBenchmark
         var file = new MemoryFile(FileSize);
         Random.Shared.NextBytes(file.Data);
         using var mounted = new MountedFile(file);
-        var rows = new List<(string Name, string Unit, double Median, double Min, double Max)>();
+        var rows = new List<(string Name, string Unit, double Median, double Min, double Max, string RequestSize)>();
+        var stats = mounted.Session.Stats;
 
         void Measure(string name, string unit, Func<double> once)
         {
             once(); // warm-up: JIT, page tables, kernel caches
+            var (requests, bytes) = (stats.ReadRequests + stats.WriteRequests, stats.BytesRead + stats.BytesWritten);
             var samples = Enumerable.Range(0, runs).Select(_ => once()).Order().ToArray();
-            rows.Add((name, unit, samples[samples.Length / 2], samples[0], samples[^1]));
+            var perRequest = (stats.BytesRead + stats.BytesWritten - bytes) / Math.Max(1.0, stats.ReadRequests + stats.WriteRequests - requests);
+            rows.Add((name, unit, samples[samples.Length / 2], samples[0], samples[^1], $"{perRequest / 1024:F0} KiB"));
             progress($"{name}: median {samples[samples.Length / 2]:F0} {unit}");
         }
 
@@ -49,11 +52,11 @@ internal static class FuseBenchmark
         }
 
         var table = new StringBuilder();
-        table.AppendLine(CultureInfo.InvariantCulture, $"| workload ({runs} runs x {duration.TotalSeconds:0.#} s) | median | min | max | unit |");
-        table.AppendLine("|---|---:|---:|---:|---|");
+        table.AppendLine(CultureInfo.InvariantCulture, $"| workload ({runs} runs x {duration.TotalSeconds:0.#} s) | median | min | max | unit | bytes per FUSE request |");
+        table.AppendLine("|---|---:|---:|---:|---|---:|");
         foreach (var row in rows)
         {
-            table.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.Median:F0} | {row.Min:F0} | {row.Max:F0} | {row.Unit} |");
+            table.AppendLine(CultureInfo.InvariantCulture, $"| {row.Name} | {row.Median:F0} | {row.Min:F0} | {row.Max:F0} | {row.Unit} | {row.RequestSize} |");
         }
 
         table.AppendLine(CultureInfo.InvariantCulture, $"\nserver stats: {mounted.Session.Stats}");
