@@ -18,6 +18,7 @@ internal sealed unsafe class FuseReader
     private readonly int _maxWrite;
     private readonly Thread _thread;
     private long _allocatedBytes;
+    private long _requests;
 
     public FuseReader(int fd, int index, FuseRequestProcessor processor, ILogger logger, int maxWrite)
     {
@@ -34,6 +35,9 @@ internal sealed unsafe class FuseReader
 
     /// <summary>GC bytes this thread allocated since it started serving (published after every request).</summary>
     public long AllocatedBytes => Volatile.Read(ref _allocatedBytes);
+
+    /// <summary>Requests this reader took off its fd.</summary>
+    public long Requests => Volatile.Read(ref _requests);
 
     public void Start() => _thread.Start();
 
@@ -107,6 +111,7 @@ internal sealed unsafe class FuseReader
                 return;
             }
 
+            Volatile.Write(ref _requests, _requests + 1);
             var length = _processor.Process(new ReadOnlySpan<byte>(request, (int)read), new Span<byte>(reply, replyRoom));
             if (length > 0 && !Reply(reply, length))
             {

@@ -43,6 +43,9 @@ public sealed partial class FuseSession : IDisposable
     /// <summary>Sum of GC bytes the reader threads allocated while serving (should stay flat after warm-up).</summary>
     internal long ServingAllocatedBytes => _readers.Sum(reader => reader.AllocatedBytes);
 
+    /// <summary>Requests taken by each reader thread (its own cloned fd), in reader order.</summary>
+    internal long[] RequestsPerReader => _readers.Select(reader => reader.Requests).ToArray();
+
     /// <summary>Reader threads still running (0 once the connection has ended).</summary>
     internal int LiveReaders => _readers.Count(reader => reader.IsAlive);
 

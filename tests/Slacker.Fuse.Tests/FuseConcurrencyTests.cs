@@ -51,6 +51,9 @@ public sealed class FuseConcurrencyTests
         Assert.Equal(expected, mounted.File.Data);
         Assert.Equal(expected, File.ReadAllBytes(mounted.Path));
         Assert.Equal(0, mounted.Session.Stats.ErrorReplies);
+        // The default 4 readers on cloned fds shared the load (the kernel wakes one reader per request).
+        Assert.Equal(4, mounted.Session.RequestsPerReader.Length);
+        Assert.True(mounted.Session.RequestsPerReader.Count(requests => requests > 0) >= 2, string.Join(",", mounted.Session.RequestsPerReader));
 
         void Check(bool condition, string what)
         {

@@ -89,6 +89,25 @@ public sealed class FuseMountTests
     }
 
     [Fact]
+    public void A_smaller_max_write_splits_big_reads_and_writes_into_requests_of_that_size()
+    {
+        using var mounted = new MountedFile(PatternFile(), new FuseMountOptions { MaxWrite = 64 << 10 });
+        using var direct = new NativeFile(mounted.Path, direct: true);
+        Assert.Equal(64u << 10, mounted.Session.Connection.MaxWrite);
+
+        var reads = mounted.Session.Stats.ReadRequests;
+        Assert.Equal(1 << 20, direct.ReadAt(0, 1 << 20));
+        Assert.Equal(mounted.File.Data.AsSpan(0, 1 << 20), direct.Buffer[..(1 << 20)]);
+        Assert.Equal(16, mounted.Session.Stats.ReadRequests - reads);
+
+        var writes = mounted.Session.Stats.WriteRequests;
+        direct.Buffer[..(1 << 20)].Fill(0xAB);
+        Assert.Equal(1 << 20, direct.WriteAt(1 << 20, 1 << 20));
+        Assert.Equal(16, mounted.Session.Stats.WriteRequests - writes);
+        Assert.All(mounted.File.Data[(1 << 20)..(2 << 20)], value => Assert.Equal(0xAB, value));
+    }
+
+    [Fact]
     public void Writes_reach_the_file_and_read_back_through_the_mount()
     {
         using var mounted = new MountedFile(PatternFile());
