@@ -32,9 +32,9 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorM
             var error = BlockStoreErrors.BodyTruncated(context.Request.ContentLength, e.Message);
             await WriteAsync(context, error.StatusCode, error.Code, error.Message);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
-            // The client went away; nobody is listening for an answer.
+            // The client went away (or half-closed mid-body, which HTTP/1.1 treats alike): nobody is listening for an answer.
         }
         catch (Exception e)
         {
