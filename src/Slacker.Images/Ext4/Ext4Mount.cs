@@ -1,0 +1,75 @@
+using Slacker.Images.Native;
+
+namespace Slacker.Images.Ext4;
+
+/// <summary>An ext4 file system mounted by us on a private temp directory; disposing unmounts it and removes the directory.</summary>
+public sealed class Ext4Mount : IAsyncDisposable
+{
+    private bool _mounted;
+
+    private Ext4Mount(string device, string mountPoint)
+    {
+        Device = device;
+        MountPoint = mountPoint;
+        _mounted = true;
+    }
+
+    public string Device { get; }
+
+    public string MountPoint { get; }
+
+    /// <summary>
+    /// Mounts <paramref name="device"/>. Writable mounts use nodelalloc and noatime so that blocks are placed
+    /// while the applying thread writes and nothing changes behind its back: two imports of one image then
+    /// produce the same bytes.
+    /// </summary>
+    public static Ext4Mount Mount(string device, string parentDirectory, bool readOnly)
+    {
+        var mountPoint = Path.Combine(parentDirectory, "mnt-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(mountPoint);
+        var flags = Sys.MS_NOATIME | (readOnly ? Sys.MS_RDONLY | Sys.MS_NODEV | Sys.MS_NOSUID : 0);
+        var options = readOnly ? "noload" : "nodelalloc,noinit_itable,errors=remount-ro";
+        if (Sys.Mount(device, mountPoint, "ext4", flags, options) != 0)
+        {
+            var error = Sys.LastError;
+            Directory.Delete(mountPoint);
+            throw new IOException($"Mounting {device} (ext4) on {mountPoint} failed: {Sys.Describe(error)}. Slacker must run as root to build and read image file systems.");
+        }
+
+        return new Ext4Mount(device, mountPoint);
+    }
+
+    public void Unmount()
+    {
+        if (!_mounted)
+        {
+            return;
+        }
+
+        if (Sys.Umount2(MountPoint, 0) != 0)
+        {
+            var error = Sys.LastError;
+            throw new IOException($"Unmounting {MountPoint} failed: {Sys.Describe(error)}. Something still uses the file system; it was left mounted.");
+        }
+
+        _mounted = false;
+        Directory.Delete(MountPoint);
+    }
+
+    public ValueTask DisposeAsync()
+    {
+        if (_mounted && Sys.Umount2(MountPoint, 0) != 0)
+        {
+            // Busy (a test's open handle, a shell): detach lazily so the loop device can still go.
+            Sys.Umount2(MountPoint, Sys.MNT_DETACH);
+        }
+
+        _mounted = false;
+        if (Directory.Exists(MountPoint))
+        {
+            Directory.Delete(MountPoint);
+        }
+
+        return ValueTask.CompletedTask;
+    }
+}

@@ -1,0 +1,245 @@
+using System.Text;
+using Slacker.Images.Native;
+
+namespace Slacker.Images.Layers;
+
+/// <summary>
+/// The directory a layer is applied onto, reached only through descriptors: every path component is opened
+/// with O_NOFOLLOW relative to its parent, so no symlink anywhere in the tree is ever followed and no entry can
+/// reach outside the root, whatever the layer says.
+/// </summary>
+internal sealed class RootDirectory : IDisposable
+{
+    private readonly int _root;
+    private string? _cachedPath;
+    private int _cachedFd = -1;
+
+    public RootDirectory(string path)
+    {
+        Path = path;
+        _root = Sys.OpenAt(Sys.AT_FDCWD, path, Sys.O_PATH | Sys.O_DIRECTORY | Sys.O_CLOEXEC, 0);
+        if (_root < 0)
+        {
+            throw new IOException($"Cannot open the root directory {path}: {Sys.Describe(Sys.LastError)}.");
+        }
+    }
+
+    public string Path { get; }
+
+    /// <summary>Called whenever the tree loses a node: a cached descriptor might now name a deleted directory.</summary>
+    public void ForgetCache()
+    {
+        if (_cachedFd >= 0)
+        {
+            Sys.Close(_cachedFd);
+        }
+
+        _cachedFd = -1;
+        _cachedPath = null;
+    }
+
+    /// <summary>
+    /// Opens directory <paramref name="path"/> (relative, normalised). With <paramref name="create"/>, missing
+    /// components become directories (0755 root:root, as docker makes implicit parents) and non-directories in
+    /// the way are replaced by directories, which is what overlayfs shows when a layer has a directory where a
+    /// lower layer has a file or symlink. A symlink that leads outside the root is refused instead: writing
+    /// through it is the classic escape. Returns -1 when not creating and the directory is missing.
+    /// </summary>
+    public int OpenDirectory(string path, bool create, Action<string>? onImplicit = null)
+    {
+        if (path.Length == 0)
+        {
+            return Dup(_root);
+        }
+
+        if (_cachedPath == path)
+        {
+            return Dup(_cachedFd);
+        }
+
+        // The cache is cleared before the walk: the walk may replace components and must not leave a stale entry.
+        ForgetCache();
+        var fd = Dup(_root);
+        var walked = "";
+        foreach (var component in path.Split('/'))
+        {
+            walked = TarPath.Join(walked, component);
+            var type = TypeOf(fd, component, out _);
+            if (type != Sys.S_IFDIR)
+            {
+                if (type == Sys.S_IFLNK)
+                {
+                    var target = ReadLink(fd, component);
+                    if (TarPath.LeadsOutside(walked, target))
+                    {
+                        Sys.Close(fd);
+                        throw new SymlinkEscapeException(walked, target);
+                    }
+                }
+
+                if (!create)
+                {
+                    Sys.Close(fd);
+                    return -1;
+                }
+
+                if (type != 0)
+                {
+                    Check(Sys.UnlinkAt(fd, component, 0), "replace", walked);
+                }
+
+                Check(Sys.MkdirAt(fd, component, Sys.Mode0755), "create directory", walked);
+                Check(Sys.FchmodAt(fd, component, Sys.Mode0755, 0), "chmod", walked);
+                onImplicit?.Invoke(walked);
+            }
+
+            var next = Sys.OpenAt(fd, component, Sys.O_PATH | Sys.O_DIRECTORY | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0);
+            var error = Sys.LastError;
+            Sys.Close(fd);
+            if (next < 0)
+            {
+                throw Failure("open directory", walked, error);
+            }
+
+            fd = next;
+        }
+
+        _cachedPath = path;
+        _cachedFd = Dup(fd);
+        return fd;
+    }
+
+    /// <summary>The file type (S_IFxxx) of <paramref name="name"/> in <paramref name="dirfd"/>, or 0 if absent.</summary>
+    public static uint TypeOf(int dirfd, string name, out Sys.Statx statx)
+    {
+        if (Sys.StatxAt(dirfd, name, Sys.AT_SYMLINK_NOFOLLOW, Sys.STATX_TYPE | Sys.STATX_MODE, out statx) == 0)
+        {
+            return statx.Type;
+        }
+
+        var error = Sys.LastError;
+        return error is Sys.ENOENT ? 0u : throw Failure("stat", name, error);
+    }
+
+    public static unsafe string ReadLink(int dirfd, string name)
+    {
+        var buffer = new byte[4096];
+        fixed (byte* p = buffer)
+        {
+            var n = Sys.ReadlinkAt(dirfd, name, p, (nuint)buffer.Length);
+            return n < 0 ? throw Failure("readlink", name, Sys.LastError) : Encoding.UTF8.GetString(buffer, 0, (int)n);
+        }
+    }
+
+    /// <summary>Deletes <paramref name="name"/> in <paramref name="dirfd"/>, a whole tree if it is a directory; absent is fine.</summary>
+    public void Remove(int dirfd, string name, string shownPath)
+    {
+        var type = TypeOf(dirfd, name, out _);
+        if (type == 0)
+        {
+            return;
+        }
+
+        ForgetCache();
+        if (type == Sys.S_IFDIR)
+        {
+            var child = Sys.OpenAt(dirfd, name, Sys.O_RDONLY | Sys.O_DIRECTORY | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0);
+            if (child < 0)
+            {
+                throw Failure("open directory", shownPath, Sys.LastError);
+            }
+
+            try
+            {
+                foreach (var entry in List(child))
+                {
+                    Remove(child, entry, TarPath.Join(shownPath, entry));
+                }
+            }
+            finally
+            {
+                Sys.Close(child);
+            }
+
+            Check(Sys.UnlinkAt(dirfd, name, Sys.AT_REMOVEDIR), "remove directory", shownPath);
+        }
+        else
+        {
+            Check(Sys.UnlinkAt(dirfd, name, 0), "remove", shownPath);
+        }
+    }
+
+    /// <summary>The names in a directory, sorted so that every run does the same operations in the same order.</summary>
+    public static List<string> List(int dirfd)
+    {
+        var names = new List<string>();
+        foreach (var full in Directory.EnumerateFileSystemEntries($"/proc/self/fd/{dirfd}"))
+        {
+            names.Add(System.IO.Path.GetFileName(full));
+        }
+
+        names.Sort(StringComparer.Ordinal);
+        return names;
+    }
+
+    public static int Dup(int fd)
+    {
+        var copy = Sys.Dup(fd);
+        return copy >= 0 ? copy : throw new IOException($"dup failed: {Sys.Describe(Sys.LastError)}");
+    }
+
+    public static void Check(int result, string operation, string path)
+    {
+        if (result < 0)
+        {
+            throw Failure(operation, path, Sys.LastError);
+        }
+    }
+
+    public static FileSystemOperationException Failure(string operation, string path, int errno) => new(operation, path, errno);
+
+    public void Dispose()
+    {
+        ForgetCache();
+        Sys.Close(_root);
+    }
+}
+
+/// <summary>A system call failed while applying a layer; <see cref="Errno"/> tells ENOSPC from the rest.</summary>
+public sealed class FileSystemOperationException : IOException
+{
+    public FileSystemOperationException(string operation, string path, int errno)
+        : base($"{operation} '{path}' failed: {Sys.Describe(errno)}")
+    {
+        Errno = errno;
+    }
+
+    public FileSystemOperationException() { }
+
+    public FileSystemOperationException(string message) : base(message) { }
+
+    public FileSystemOperationException(string message, Exception inner) : base(message, inner) { }
+
+    public int Errno { get; }
+}
+
+/// <summary>A parent directory of an entry is a symlink that leads outside the root.</summary>
+internal sealed class SymlinkEscapeException : Exception
+{
+    public SymlinkEscapeException(string symlink, string target)
+        : base($"'{symlink}' is a symlink to '{target}'")
+    {
+        Symlink = symlink;
+        Target = target;
+    }
+
+    public SymlinkEscapeException() { }
+
+    public SymlinkEscapeException(string message) : base(message) { }
+
+    public SymlinkEscapeException(string message, Exception inner) : base(message, inner) { }
+
+    public string Symlink { get; } = "";
+
+    public string Target { get; } = "";
+}

@@ -1,0 +1,57 @@
+using System.Text;
+
+namespace Slacker.Images.Native;
+
+/// <summary>Extended attributes of a path without following a final symlink (the l* calls).</summary>
+internal static unsafe class Xattrs
+{
+    public static List<string> List(string path)
+    {
+        var size = Sys.Llistxattr(path, null, 0);
+        if (size <= 0)
+        {
+            return [];
+        }
+
+        var buffer = new byte[size];
+        fixed (byte* p = buffer)
+        {
+            size = Sys.Llistxattr(path, p, (nuint)buffer.Length);
+        }
+
+        if (size <= 0)
+        {
+            return [];
+        }
+
+        return [.. Encoding.UTF8.GetString(buffer, 0, (int)size).Split('\0', StringSplitOptions.RemoveEmptyEntries).Order(StringComparer.Ordinal)];
+    }
+
+    public static byte[]? Get(string path, string name)
+    {
+        var size = Sys.Lgetxattr(path, name, null, 0);
+        if (size < 0)
+        {
+            return null;
+        }
+
+        var buffer = new byte[size];
+        fixed (byte* p = buffer)
+        {
+            size = Sys.Lgetxattr(path, name, p, (nuint)buffer.Length);
+        }
+
+        return size < 0 ? null : buffer[..(int)size];
+    }
+
+    /// <summary>Sets one attribute; returns 0 or the errno.</summary>
+    public static int Set(string path, string name, ReadOnlySpan<byte> value)
+    {
+        fixed (byte* p = value)
+        {
+            return Sys.Lsetxattr(path, name, p, (nuint)value.Length, 0) == 0 ? 0 : Sys.LastError;
+        }
+    }
+
+    public static void Remove(string path, string name) => Sys.Lremovexattr(path, name);
+}
