@@ -13,7 +13,17 @@ public delegate void ChunkReceived(Digest digest, ReadOnlySpan<byte> data);
 /// </summary>
 public interface IBlockStore
 {
-    /// <summary>One batch request; <paramref name="onChunk"/> is called in the order of <paramref name="digests"/>.</summary>
+    /// <summary>
+    /// True when <see cref="FetchChunksAsync"/> hands over only chunks it has already checked against their
+    /// digests (and reports a bad one as <see cref="Cache.ChunkCorruptException"/>); the fetcher then does not hash
+    /// them a second time.
+    /// </summary>
+    bool ChunksVerified { get; }
+
+    /// <summary>
+    /// One batch request; <paramref name="onChunk"/> is called in the order of <paramref name="digests"/>. A chunk
+    /// whose bytes do not match its digest ends the call with <see cref="Cache.ChunkCorruptException"/> naming it.
+    /// </summary>
     Task FetchChunksAsync(IReadOnlyList<Digest> digests, ChunkReceived onChunk, CancellationToken cancellationToken);
 
     Task<byte[]> GetRootAsync(Digest snapshotId, CancellationToken cancellationToken);

@@ -180,28 +180,40 @@ public sealed class ChunkFetcher
 
     private async Task RunBatchAsync(List<Digest> batch, IFetchObserver? observer)
     {
-        Interlocked.Increment(ref _batches);
         Exception? failure = null;
         using var deadline = new CancellationTokenSource(Timeout);
-        try
+        var remaining = batch;
+        while (remaining.Count > 0 && failure is null)
         {
-            await _store.FetchChunksAsync(batch, (digest, data) => Deliver(digest, data, observer), deadline.Token);
-        }
-        catch (OperationCanceledException) when (deadline.IsCancellationRequested)
-        {
-            failure = new TimeoutException($"The server did not answer a batch of {batch.Count} chunk(s) within {Timeout.TotalSeconds:0.#} s; check that the server is reachable.");
-        }
-        catch (Exception e)
-        {
-            failure = e;
+            Interlocked.Increment(ref _batches);
+            try
+            {
+                await _store.FetchChunksAsync(remaining, (digest, data) => Deliver(digest, data, observer), deadline.Token);
+                break;
+            }
+            catch (ChunkCorruptException e) when (_chunkFlights.TryRemove(e.Digest, out var bad))
+            {
+                _logger.LogError("Chunk {Digest} from the server does not hash to its name: the server's copy is corrupt; refusing it.", e.Digest);
+                bad.TrySetException(e);
+
+                // The chunks after a bad one are still good: ask again for those not delivered yet.
+                remaining = remaining.Where(_chunkFlights.ContainsKey).ToList();
+            }
+            catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+            {
+                failure = new TimeoutException($"The server did not answer a batch of {batch.Count} chunk(s) within {Timeout.TotalSeconds:0.#} s; check that the server is reachable.");
+            }
+            catch (Exception e)
+            {
+                failure = e;
+            }
         }
 
         foreach (var digest in batch)
         {
             if (_chunkFlights.TryRemove(digest, out var flight))
             {
-                var error = failure ?? new IOException($"The server's batch answer did not contain chunk {digest}.");
-                flight.TrySetException(error);
+                flight.TrySetException(failure ?? new IOException($"The server's batch answer did not contain chunk {digest}."));
             }
         }
 
@@ -218,7 +230,7 @@ public sealed class ChunkFetcher
             return; // not one we asked for (or already failed); never cache unrequested bytes
         }
 
-        if (!digest.Matches(data))
+        if (!_store.ChunksVerified && !digest.Matches(data))
         {
             _logger.LogError("Chunk {Digest} from the server does not hash to its name ({Length} bytes): the server's copy is corrupt; refusing it.", digest, data.Length);
             _chunkFlights.TryRemove(digest, out _);

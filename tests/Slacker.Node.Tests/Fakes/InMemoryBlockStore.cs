@@ -20,6 +20,9 @@ internal sealed class InMemoryBlockStore : IBlockStore
     /// <summary>How often each chunk digest was sent in a batch answer.</summary>
     public ConcurrentDictionary<Digest, int> ServedCount { get; } = new();
 
+    /// <summary>Hands over raw bytes, so the node must verify them itself.</summary>
+    public bool ChunksVerified => false;
+
     public int BatchRequests;
 
     /// <summary>Delay before each batch answer (lets concurrent misses pile up).</summary>

@@ -1,0 +1,31 @@
+using Slacker.Node.Attach;
+
+namespace Slacker.Node.Tests.Infrastructure;
+
+/// <summary>Mounts and loop devices that still refer to a node root (what a test must never leave behind).</summary>
+internal static class Leaks
+{
+    public static List<string> Under(string root)
+    {
+        var prefix = Path.GetFullPath(root).TrimEnd('/') + "/";
+        var leaks = new List<string>();
+        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
+        {
+            var mountPoint = line.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal);
+            if (mountPoint.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                leaks.Add("mount " + mountPoint);
+            }
+        }
+
+        foreach (var number in LoopDevice.BoundDevices())
+        {
+            if (LoopDevice.BackingFile(number) is { } backing && backing.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                leaks.Add($"/dev/loop{number} -> {backing}");
+            }
+        }
+
+        return leaks;
+    }
+}
