@@ -1,0 +1,100 @@
+using System.CommandLine;
+using Slacker.Bench.Build;
+using Slacker.Bench.Corpus;
+using Slacker.Bench.Runner;
+
+namespace Slacker.Bench;
+
+/// <summary>The `bench` command: HelloBench over the corpus, for slacker and the systems it is compared with.</summary>
+public static class BenchCommand
+{
+    public static Command Create()
+    {
+        var corpus = new Option<string?>("--corpus")
+        {
+            Description = "Corpus file (default: bench/corpus.json of the checkout you are in, else the built-in corpus).",
+        };
+        var systems = new Option<string>("--systems")
+        {
+            Description = "Comma-separated systems to measure: slacker, docker, podman.",
+            DefaultValueFactory = _ => "slacker,docker,podman",
+        };
+        var reps = new Option<int>("--reps")
+        {
+            Description = "Push/pull/run cycles per image and system.",
+            DefaultValueFactory = _ => 3,
+        };
+        var images = new Option<string?>("--images")
+        {
+            Description = "Comma-separated image names (default: all images of the corpus).",
+        };
+        var output = new Option<string>("--out")
+        {
+            Description = "Directory for results.jsonl, report.md and the SVG charts.",
+            DefaultValueFactory = _ => Path.Combine("bench", "out", DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        var smoke = new Option<bool>("--smoke")
+        {
+            Description = "Quick check: debian and busybox, one rep, slacker and docker; exits non-zero unless the output is well formed.",
+        };
+        var cache = new Option<string>("--cache")
+        {
+            Description = "Corpus build cache (base rootfs, layers, OCI layouts).",
+            DefaultValueFactory = _ => CorpusBuilder.CacheDirFromEnvironment(),
+        };
+        var work = new Option<string?>("--work")
+        {
+            Description = "Scratch dir for the daemons the bench starts (default: <out>/work).",
+        };
+        var buildOnly = new Option<bool>("--build-only")
+        {
+            Description = "Only build the corpus images and print their oci:PATH:TAG references.",
+        };
+        var slackerCli = new Option<string>("--slacker-cli")
+        {
+            Description = "The slacker CLI binary the slacker driver runs.",
+            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SLACKER_CLI") ?? "slacker",
+        };
+        var dropCache = new Option<string>("--slacker-drop-cache")
+        {
+            Description = "slacker CLI arguments that empty the node chunk cache.",
+            DefaultValueFactory = _ => "node drop-cache",
+        };
+
+        var command = new Command("bench", "HelloBench: time push, pull and run of the corpus images with slacker, docker and podman.")
+        {
+            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, dropCache,
+        };
+        command.SetAction(async (parse, cancellationToken) =>
+        {
+            var outDir = Path.GetFullPath(parse.GetValue(output)!);
+            var options = new BenchOptions
+            {
+                CorpusPath = parse.GetValue(corpus),
+                Systems = Split(parse.GetValue(systems)),
+                Reps = parse.GetValue(reps),
+                Images = Split(parse.GetValue(images)),
+                OutputDirectory = outDir,
+                CacheDirectory = Path.GetFullPath(parse.GetValue(cache)!),
+                WorkDirectory = Path.GetFullPath(parse.GetValue(work) ?? Path.Combine(outDir, "work")),
+                Smoke = parse.GetValue(smoke),
+                BuildOnly = parse.GetValue(buildOnly),
+                SlackerCli = parse.GetValue(slackerCli)!,
+                SlackerDropCache = parse.GetValue(dropCache)!,
+            };
+            try
+            {
+                return await BenchRunner.RunAsync(options, Console.Error, cancellationToken);
+            }
+            catch (CorpusException ex)
+            {
+                await Console.Error.WriteLineAsync($"error: {ex.Message}");
+                return 2;
+            }
+        });
+        return command;
+    }
+
+    private static List<string> Split(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();
+}

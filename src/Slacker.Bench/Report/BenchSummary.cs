@@ -1,0 +1,110 @@
+using Slacker.Bench.Runner;
+
+namespace Slacker.Bench.Report;
+
+/// <summary>Medians over reps of one system on one image. Sums are per rep first (same rep's pull + run), then the median.</summary>
+public sealed record CycleMedians(double? Push, double? Pull, double? Run, double? Deployment, double? Development, int Reps, long? BytesFetched);
+
+public sealed record ImageFacts(string Name, string? Category, string? Mode, long? CompressedBytes, long? UncompressedBytes, int? Layers);
+
+public sealed record SystemFacts(string Name, string Status, string? Version, string? Message);
+
+/// <summary>What the report says, computed only from the measurements of one results file (one run).</summary>
+public sealed class BenchSummary
+{
+    public const string Baseline = "docker";
+
+    private readonly Dictionary<(string System, string Image), CycleMedians> _medians;
+
+    private BenchSummary(BenchRecord? run, List<SystemFacts> systems, List<ImageFacts> images, Dictionary<(string, string), CycleMedians> medians, List<BenchRecord> failures)
+    {
+        Run = run;
+        Systems = systems;
+        Images = images;
+        _medians = medians;
+        Failures = failures;
+    }
+
+    public BenchRecord? Run { get; }
+
+    public IReadOnlyList<SystemFacts> Systems { get; }
+
+    public IReadOnlyList<ImageFacts> Images { get; }
+
+    public IReadOnlyList<BenchRecord> Failures { get; }
+
+    /// <summary>Systems that produced at least one measurement, in the order they were listed.</summary>
+    public IReadOnlyList<string> MeasuredSystems => Systems.Select(s => s.Name).Where(s => Images.Any(i => _medians.ContainsKey((s, i.Name)))).ToList();
+
+    public CycleMedians? Get(string system, string image) => _medians.GetValueOrDefault((system, image));
+
+    /// <summary>baseline median / system median for one metric (above 1 means faster than the baseline).</summary>
+    public double? Speedup(string system, string image, Func<CycleMedians, double?> metric)
+    {
+        if (Get(Baseline, image) is not { } baseline || Get(system, image) is not { } other)
+        {
+            return null;
+        }
+
+        return metric(baseline) is { } b && metric(other) is { } o && o > 0 ? b / o : null;
+    }
+
+    public static BenchSummary From(IReadOnlyList<BenchRecord> records)
+    {
+        var run = records.FirstOrDefault(r => r.Kind == "run");
+        var systems = records.Where(r => r.Kind == "system")
+            .Select(r => new SystemFacts(r.System ?? "?", r.Status ?? "?", r.Version, r.Message)).ToList();
+        var images = records.Where(r => r.Kind == "image")
+            .Select(r => new ImageFacts(r.Image ?? "?", r.Category, r.Mode, r.CompressedBytes, r.UncompressedBytes, r.Layers)).ToList();
+        foreach (var name in records.Where(r => r.Kind == "measure" && r.Image is not null).Select(r => r.Image!).Distinct())
+        {
+            if (images.All(i => i.Name != name))
+            {
+                images.Add(new ImageFacts(name, null, null, null, null, null));
+            }
+        }
+
+        foreach (var name in records.Where(r => r.Kind == "measure" && r.System is not null).Select(r => r.System!).Distinct())
+        {
+            if (systems.All(s => s.Name != name))
+            {
+                systems.Add(new SystemFacts(name, "ok", null, null));
+            }
+        }
+
+        var medians = new Dictionary<(string, string), CycleMedians>();
+        foreach (var group in records.Where(r => r.Kind == "measure" && r.System is not null && r.Image is not null && r.Seconds is not null)
+                     .GroupBy(r => (r.System!, r.Image!)))
+        {
+            var reps = group.GroupBy(r => r.Rep ?? 0).Select(rep => new
+            {
+                Push = rep.FirstOrDefault(r => r.Op == "push")?.Seconds,
+                Pull = rep.FirstOrDefault(r => r.Op == "pull")?.Seconds,
+                Run = rep.FirstOrDefault(r => r.Op == "run")?.Seconds,
+                Fetched = rep.FirstOrDefault(r => r.Op == "run")?.BytesFetched,
+            }).ToList();
+            medians[group.Key] = new CycleMedians(
+                Median(reps.Select(r => r.Push)),
+                Median(reps.Select(r => r.Pull)),
+                Median(reps.Select(r => r.Run)),
+                Median(reps.Select(r => r.Pull + r.Run)),
+                Median(reps.Select(r => r.Push + r.Pull + r.Run)),
+                reps.Count,
+                Median(reps.Select(r => (double?)r.Fetched)) is { } f ? (long)f : null);
+        }
+
+        return new BenchSummary(run, systems, images, medians, records.Where(r => r.Kind == "failure").ToList());
+    }
+
+    public static double? Median(IEnumerable<double?> values)
+    {
+        var sorted = values.Where(v => v is not null && double.IsFinite(v.Value)).Select(v => v!.Value).Order().ToList();
+        if (sorted.Count == 0)
+        {
+            return null;
+        }
+
+        var middle = sorted.Count / 2;
+        return sorted.Count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    }
+}

@@ -1,0 +1,108 @@
+using System.Globalization;
+using System.Text;
+
+namespace Slacker.Bench.Report;
+
+/// <summary>report.md: medians per image and system, speedups against docker, and the paper's headline ratios.</summary>
+public static class MarkdownReport
+{
+    public static string Render(BenchSummary summary)
+    {
+        var md = new StringBuilder();
+        md.AppendLine("# HelloBench results").AppendLine();
+        if (summary.Run is { } run)
+        {
+            md.AppendLine(Invariant($"- date: {run.Time:yyyy-MM-dd HH:mm} UTC"));
+            md.AppendLine(Invariant($"- machine: {run.Host}, Linux {run.Kernel}, {run.Cpus} CPUs, {Gib(run.MemoryBytes)} GiB memory"));
+            md.AppendLine(Invariant($"- command: `{run.Command}`"));
+            md.AppendLine(Invariant($"- corpus: {run.Corpus}; {run.Reps} rep(s) per image and system"));
+        }
+
+        md.AppendLine("- systems:");
+        foreach (var system in summary.Systems)
+        {
+            md.AppendLine(system.Status == "ok"
+                ? $"  - **{system.Name}**: {system.Version}"
+                : $"  - **{system.Name}**: {system.Status}: {system.Message}");
+        }
+
+        md.AppendLine().AppendLine("Times are medians of wall-clock seconds over reps. Deployment = pull + run, development = push + pull + run,")
+            .AppendLine("summed within each rep before the median. Only measurements of this one run are used.").AppendLine();
+
+        md.AppendLine("## Median seconds per image").AppendLine();
+        md.AppendLine("| image | category | mode | layers MB (gz) | system | push | pull | run | deployment | development |");
+        md.AppendLine("|---|---|---|---:|---|---:|---:|---:|---:|---:|");
+        foreach (var image in summary.Images)
+        {
+            foreach (var system in summary.MeasuredSystems)
+            {
+                if (summary.Get(system, image.Name) is not { } m)
+                {
+                    continue;
+                }
+
+                md.AppendLine(Invariant(
+                    $"| {image.Name} | {image.Category} | {image.Mode} | {Mb(image.CompressedBytes)} | {system} | {S(m.Push)} | {S(m.Pull)} | {S(m.Run)} | {S(m.Deployment)} | {S(m.Development)} |"));
+            }
+        }
+
+        var others = summary.MeasuredSystems.Where(s => s != BenchSummary.Baseline).ToList();
+        if (summary.MeasuredSystems.Contains(BenchSummary.Baseline) && others.Count > 0)
+        {
+            md.AppendLine().AppendLine($"## Speedup against {BenchSummary.Baseline}").AppendLine();
+            md.AppendLine($"{BenchSummary.Baseline} median / system median: above 1 is faster than {BenchSummary.Baseline}.").AppendLine();
+            md.AppendLine("| image | system | push | pull | run | deployment | development |");
+            md.AppendLine("|---|---|---:|---:|---:|---:|---:|");
+            foreach (var image in summary.Images)
+            {
+                foreach (var system in others)
+                {
+                    if (summary.Get(system, image.Name) is null || summary.Get(BenchSummary.Baseline, image.Name) is null)
+                    {
+                        continue;
+                    }
+
+                    md.AppendLine(Invariant(
+                        $"| {image.Name} | {system} | {X(summary.Speedup(system, image.Name, m => m.Push))} | {X(summary.Speedup(system, image.Name, m => m.Pull))} | {X(summary.Speedup(system, image.Name, m => m.Run))} | {X(summary.Speedup(system, image.Name, m => m.Deployment))} | {X(summary.Speedup(system, image.Name, m => m.Development))} |"));
+                }
+            }
+        }
+
+        md.AppendLine().AppendLine("## Summary over images").AppendLine();
+        md.AppendLine($"| system | images | median deployment s | median development s | pull share of deployment | median deployment speedup vs {BenchSummary.Baseline} | median development speedup vs {BenchSummary.Baseline} | data read during run |");
+        md.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var system in summary.MeasuredSystems)
+        {
+            var cells = summary.Images.Select(i => (Image: i, M: summary.Get(system, i.Name))).Where(x => x.M is not null).ToList();
+            var pullShare = BenchSummary.Median(cells.Select(c => c.M!.Pull / c.M.Deployment));
+            var readShare = BenchSummary.Median(cells.Select(c => c.M!.BytesFetched is { } f && c.Image.UncompressedBytes is { } u && u > 0 ? (double)f / u : (double?)null));
+            md.AppendLine(Invariant(
+                $"| {system} | {cells.Count} | {S(BenchSummary.Median(cells.Select(c => c.M!.Deployment)))} | {S(BenchSummary.Median(cells.Select(c => c.M!.Development)))} | {P(pullShare)} | {(system == BenchSummary.Baseline ? "1.00x" : X(BenchSummary.Median(cells.Select(c => summary.Speedup(system, c.Image.Name, m => m.Deployment)))))} | {(system == BenchSummary.Baseline ? "1.00x" : X(BenchSummary.Median(cells.Select(c => summary.Speedup(system, c.Image.Name, m => m.Development)))))} | {P(readShare)} |"));
+        }
+
+        if (summary.Failures.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Failures").AppendLine();
+            foreach (var failure in summary.Failures)
+            {
+                var first = (failure.Message ?? string.Empty).Split('\n')[0];
+                md.AppendLine(Invariant($"- {failure.System ?? "-"} / {failure.Image ?? "-"} rep {failure.Rep?.ToString(CultureInfo.InvariantCulture) ?? "-"}, {failure.Op}: {first}"));
+            }
+        }
+
+        md.AppendLine().AppendLine("Charts: [times.svg](times.svg) (median push/pull/run per image and system), [speedups.svg](speedups.svg) (CDF of per-image speedups).");
+        return md.ToString();
+    }
+
+    private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
+
+    private static string S(double? seconds) => seconds is { } s ? s.ToString("0.000", CultureInfo.InvariantCulture) : "—";
+
+    private static string X(double? ratio) => ratio is { } r ? r.ToString("0.00", CultureInfo.InvariantCulture) + "x" : "—";
+
+    private static string P(double? fraction) => fraction is { } f ? (f * 100).ToString("0.0", CultureInfo.InvariantCulture) + "%" : "—";
+
+    private static string Mb(long? bytes) => bytes is { } b ? (b / 1e6).ToString("0.0", CultureInfo.InvariantCulture) : "—";
+
+    private static string Gib(long? bytes) => bytes is { } b ? (b / (double)(1L << 30)).ToString("0.0", CultureInfo.InvariantCulture) : "?";
+}
