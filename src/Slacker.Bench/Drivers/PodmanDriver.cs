@@ -19,6 +19,11 @@ public sealed class PodmanDriver(string workDir, DistributionRegistry registry) 
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
         Directory.CreateDirectory(_dir);
+
+        // Podman's default nofile ulimit (1048576) is above the hard limit a sandboxed bench may have, and the
+        // crun in Debian 12 refuses hybrid cgroup hosts, while runc runs there (docker uses runc too).
+        var config = Path.Combine(_dir, "containers.conf");
+        await File.WriteAllTextAsync(config, "[containers]\ndefault_ulimits = []\n", cancellationToken);
         _cli = new ContainerCli("podman",
         [
             "--root", Path.Combine(_dir, "root"),
@@ -27,7 +32,9 @@ public sealed class PodmanDriver(string workDir, DistributionRegistry registry) 
             "--storage-driver", "overlay",
             "--cgroup-manager", "cgroupfs",
             "--events-backend", "file",
-        ]);
+            "--runtime", "runc",
+        ],
+        new Dictionary<string, string> { ["CONTAINERS_CONF"] = config });
         try
         {
             var info = await Cli.RunAsync(["info", "--format", "{{.Store.GraphDriverName}}"], cancellationToken, timeout: TimeSpan.FromMinutes(1));
