@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
+using Slacker.Core.Model;
+using Slacker.Core.Storage;
+
+namespace Slacker.Core.Tests.Engine;
+
+/// <summary>A fake object store for fast engine property runs; the real FileChunkStore runs in one sequence too.</summary>
+public sealed class InMemoryChunkStore : IChunkStore
+{
+    private readonly ConcurrentDictionary<Digest, (byte[] Data, DateTimeOffset Touched)> _objects = new();
+    private readonly Lock _gate = new();
+
+    public int Count => _objects.Count;
+
+    public ValueTask<bool> PutAsync(Digest digest, ReadOnlyMemory<byte> data, CancellationToken ct = default)
+    {
+        if (!digest.Matches(data.Span))
+        {
+            throw new DigestMismatchException(digest, Digest.Compute(data.Span), data.Length);
+        }
+
+        lock (_gate)
+        {
+            var created = !_objects.ContainsKey(digest);
+            _objects[digest] = (created ? data.ToArray() : _objects[digest].Data, DateTimeOffset.UtcNow);
+            return ValueTask.FromResult(created);
+        }
+    }
+
+    public async Task<BlobPutResult> PutStreamAsync(Stream content, Digest? expected, long maxLength, CancellationToken ct = default)
+    {
+        using var buffer = new MemoryStream();
+        await content.CopyToAsync(buffer, ct);
+        if (buffer.Length > maxLength)
+        {
+            throw new ObjectTooLargeException(maxLength);
+        }
+
+        var digest = Digest.Compute(buffer.ToArray());
+        if (expected is { } wanted && wanted != digest)
+        {
+            throw new DigestMismatchException(wanted, digest, buffer.Length);
+        }
+
+        return new BlobPutResult(digest, buffer.Length, await PutAsync(digest, buffer.ToArray(), ct));
+    }
+
+    public ValueTask<long?> GetLengthAsync(Digest digest, CancellationToken ct = default) =>
+        ValueTask.FromResult(_objects.TryGetValue(digest, out var o) ? o.Data.Length : (long?)null);
+
+    public ValueTask<byte[]?> ReadAllAsync(Digest digest, CancellationToken ct = default) =>
+        ValueTask.FromResult(_objects.TryGetValue(digest, out var o) ? o.Data.ToArray() : null);
+
+    public ValueTask<Stream?> OpenReadAsync(Digest digest, CancellationToken ct = default) =>
+        ValueTask.FromResult<Stream?>(_objects.TryGetValue(digest, out var o) ? new MemoryStream(o.Data, writable: false) : null);
+
+    public ValueTask<bool> TouchAsync(Digest digest, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            if (!_objects.TryGetValue(digest, out var o))
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            _objects[digest] = (o.Data, DateTimeOffset.UtcNow);
+            return ValueTask.FromResult(true);
+        }
+    }
+
+    public async IAsyncEnumerable<StoredObject> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
+    {
+        foreach (var (digest, o) in _objects.ToArray())
+        {
+            yield return new StoredObject(digest, o.Data.Length, o.Touched);
+        }
+
+        await Task.CompletedTask;
+    }
+
+    public ValueTask<bool> DeleteIfUntouchedSinceAsync(Digest digest, DateTimeOffset cutoff, CancellationToken ct = default)
+    {
+        lock (_gate)
+        {
+            return ValueTask.FromResult(_objects.TryGetValue(digest, out var o) && o.Touched < cutoff && _objects.TryRemove(digest, out _));
+        }
+    }
+
+    /// <summary>Flips a byte of a stored object, to prove fsck notices.</summary>
+    public void Corrupt(Digest digest)
+    {
+        var (data, touched) = _objects[digest];
+        var copy = data.ToArray();
+        copy[0] ^= 0xff;
+        _objects[digest] = (copy, touched);
+    }
+
+    public void Remove(Digest digest) => _objects.TryRemove(digest, out _);
+}
