@@ -108,7 +108,9 @@ public static class BundleBuilder
             Environment(config, image, hostname, user),
             cwd,
             capabilities,
-            [new OciRlimit("RLIMIT_NOFILE", 1048576, 1048576)],
+            // No rlimits: the container inherits the node's, which are what this host allows (a fixed
+            // RLIMIT_NOFILE above the host's hard limit makes the runtime fail with EPERM).
+            [],
             NoNewPrivileges: false,
             ConsoleSize: config.Tty && config.ConsoleHeight > 0 ? new OciConsoleSize(config.ConsoleHeight, config.ConsoleWidth) : null);
 

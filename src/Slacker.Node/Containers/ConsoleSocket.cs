@@ -28,6 +28,9 @@ public sealed class ConsoleSocket : IDisposable
     public async Task<SafeFileHandle> ReceiveMasterAsync(CancellationToken cancellationToken)
     {
         using var connection = await _listener.AcceptAsync(cancellationToken);
+
+        // recvmsg below is a plain blocking call; the runtime sends the fd right after connecting.
+        connection.Blocking = true;
         var fd = PtyNative.ReceiveFileDescriptor(connection.Handle);
         return new SafeFileHandle(fd, ownsHandle: true);
     }

@@ -264,8 +264,8 @@ public sealed class ContainerManager : IAsyncDisposable
 
             var runtime = LocateRuntime(record.Runtime);
             await runtime.DeleteAsync(record.Id, cancellationToken);
-            entry.Finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             var process = await ContainerProcess.StartAsync(runtime, _store, record, cancellationToken);
+            entry.Finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             entry.Process = process;
             record.Status = ContainerStatus.Running;
             record.StartedAt = DateTimeOffset.UtcNow;

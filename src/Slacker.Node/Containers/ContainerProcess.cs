@@ -55,7 +55,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     {
         File.Delete(store.ExitFileOf(record.Id));
         File.Delete(store.PidFileOf(record.Id));
-        using var console = record.Config.Tty ? new ConsoleSocket(store.ConsoleSocketOf(record.Id)) : null;
+        using var console = record.Config.Tty ? new ConsoleSocket(ContainerStore.ConsoleSocketOf(record.Id)) : null;
         var (fileName, arguments) = runtime.RunCommand(record.Id, store.BundleOf(record.Id), store.PidFileOf(record.Id),
             store.ExitFileOf(record.Id), console?.Path);
         var info = new ProcessStartInfo(fileName)
@@ -153,17 +153,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         var buffer = new byte[16 * 1024];
         while (true)
         {
-            int read;
-            try
-            {
-                read = RandomAccess.Read(_ptyMaster!, buffer, 0);
-            }
-            catch (IOException)
-            {
-                // EIO: every slave end is closed, the container is gone.
-                break;
-            }
-
+            var read = PtyNative.Read(_ptyMaster!.DangerousGetHandle(), buffer);
             if (read <= 0)
             {
                 break;
@@ -178,7 +168,15 @@ public sealed class ContainerProcess : IAsyncDisposable
     {
         if (_ptyMaster is not null)
         {
-            RandomAccess.Write(_ptyMaster, data.Span, 0);
+            try
+            {
+                PtyNative.Write(_ptyMaster.DangerousGetHandle(), data.Span);
+            }
+            catch (IOException)
+            {
+                // The container is gone; its terminal has no reader.
+            }
+
             return;
         }
 

@@ -29,7 +29,8 @@ public sealed class ContainerStore
 
     public string PidFileOf(string id) => Path.Join(Root, id, "pid");
 
-    public string ConsoleSocketOf(string id) => Path.Join(Root, id, "console.sock");
+    /// <summary>A unix socket path must fit in 108 bytes, which a deep data dir would exceed; it lives a moment only.</summary>
+    public static string ConsoleSocketOf(string id) => Path.Join(Path.GetTempPath(), $"slacker-console-{id[..16]}.sock");
 
     public void Create(ContainerRecord record)
     {

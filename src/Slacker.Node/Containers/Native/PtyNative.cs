@@ -43,6 +43,59 @@ internal static unsafe partial class PtyNative
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     private static partial int Ioctl(nint fd, nuint request, WinSize* size);
 
+    [LibraryImport("libc", EntryPoint = "read", SetLastError = true)]
+    private static partial nint ReadNative(nint fd, byte* buffer, nuint count);
+
+    [LibraryImport("libc", EntryPoint = "write", SetLastError = true)]
+    private static partial nint WriteNative(nint fd, byte* buffer, nuint count);
+
+    private const int Eintr = 4;
+
+    /// <summary>read(2) on a pty master (not seekable, so RandomAccess cannot be used). 0 or an error ends the stream.</summary>
+    public static int Read(nint fd, Span<byte> buffer)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                var n = ReadNative(fd, p, (nuint)buffer.Length);
+                if (n >= 0)
+                {
+                    return (int)n;
+                }
+
+                if (Marshal.GetLastPInvokeError() != Eintr)
+                {
+                    // EIO: every slave end is closed.
+                    return 0;
+                }
+            }
+        }
+    }
+
+    public static void Write(nint fd, ReadOnlySpan<byte> data)
+    {
+        fixed (byte* p = data)
+        {
+            var done = 0;
+            while (done < data.Length)
+            {
+                var n = WriteNative(fd, p + done, (nuint)(data.Length - done));
+                if (n < 0)
+                {
+                    if (Marshal.GetLastPInvokeError() == Eintr)
+                    {
+                        continue;
+                    }
+
+                    throw new IOException($"Writing to the container's terminal failed: errno {Marshal.GetLastPInvokeError()}.");
+                }
+
+                done += (int)n;
+            }
+        }
+    }
+
     /// <summary>Receives one file descriptor sent with SCM_RIGHTS (the runtime's --console-socket protocol).</summary>
     public static int ReceiveFileDescriptor(nint socket)
     {
