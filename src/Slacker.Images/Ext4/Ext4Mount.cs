@@ -36,7 +36,26 @@ public sealed class Ext4Mount : IAsyncDisposable
             throw new IOException($"Mounting {device} (ext4) on {mountPoint} failed: {Sys.Describe(error)}. Slacker must run as root to build and read image file systems.");
         }
 
+        if (!readOnly)
+        {
+            LoadAllAllocationGroups(device);
+        }
+
         return new Ext4Mount(device, mountPoint);
+    }
+
+    /// <summary>
+    /// mballoc skips block groups whose bitmaps are not loaded yet in its cheap passes, and loads them by
+    /// asynchronous prefetch, so where a file lands would depend on I/O timing. Reading mb_groups loads every
+    /// group up front; from then on allocation depends only on the writes.
+    /// </summary>
+    private static void LoadAllAllocationGroups(string device)
+    {
+        var groups = $"/proc/fs/ext4/{Path.GetFileName(device)}/mb_groups";
+        if (File.Exists(groups))
+        {
+            _ = File.ReadAllText(groups);
+        }
     }
 
     public void Unmount()

@@ -47,7 +47,7 @@ public static class TreeListing
                     .Append(" links=").Append(info.Links);
                 break;
             case 'l':
-                line.Append(" -> ").Append(File.ResolveLinkTarget(full, false)?.ToString() ?? new FileInfo(full).LinkTarget);
+                line.Append(" -> ").Append(new FileInfo(full).LinkTarget);
                 break;
             case 'c' or 'b':
                 line.Append(" dev=").Append(info.Major).Append(',').Append(info.Minor);
