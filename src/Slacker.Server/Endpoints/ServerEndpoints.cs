@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Routing;
+using Slacker.Server.Registry;
 
 namespace Slacker.Server.Endpoints;
 
@@ -10,5 +11,6 @@ public static class ServerEndpoints
             .MapChunks()
             .MapVolumes()
             .MapSnapshots()
-            .MapGc();
+            .MapGc()
+            .MapRegistry();
 }

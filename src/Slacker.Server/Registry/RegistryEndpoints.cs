@@ -1,0 +1,22 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+using Slacker.Server.Storage;
+
+namespace Slacker.Server.Registry;
+
+/// <summary>/v2: the OCI Distribution API, so docker, podman, skopeo and crane can push and pull here.</summary>
+public static class RegistryEndpoints
+{
+    public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)
+    {
+        var stores = app.ServiceProvider.GetRequiredService<ServerStores>();
+        var registry = new RegistryStore(Path.Join(stores.DataDirectory, "registry.db"));
+        registry.InitializeAsync().GetAwaiter().GetResult();
+        var api = new RegistryApi(stores, registry, Path.Join(stores.DataDirectory, "registry-uploads"));
+        app.Map("/v2", (HttpContext context) => api.HandleAsync(context, ""));
+        app.Map("/v2/{**path}", (HttpContext context, string? path) => api.HandleAsync(context, path ?? ""));
+        return app;
+    }
+}
