@@ -15,6 +15,17 @@ public sealed class AttachHub
     private readonly List<Channel<StdioFrame>> _subscribers = [];
     private bool _completed;
 
+    public bool IsCompleted
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _completed;
+            }
+        }
+    }
+
     public ChannelReader<StdioFrame> Subscribe()
     {
         var channel = Channel.CreateBounded<StdioFrame>(new BoundedChannelOptions(64)

@@ -25,8 +25,14 @@ public sealed class ContainerManager : IAsyncDisposable
 
         public ContainerProcess? Process { get; set; }
 
-        /// <summary>Completes when the current run ended and its state (and auto-removal) was written.</summary>
+        /// <summary>Completes when the current run ended and its state was written.</summary>
         public TaskCompletionSource Finished { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes once the container was removed (docker's wait condition "removed").</summary>
+        public TaskCompletionSource Removed { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>The clients attached to the next or current run; replaced when a run starts after one ended.</summary>
+        public AttachHub Hub { get; set; } = new();
     }
 
     public ContainerManager(ContainerStore store, IContainerRootProvider roots, string defaultRuntime, string runtimeStateRoot, ILogger logger)
@@ -149,8 +155,6 @@ public sealed class ContainerManager : IAsyncDisposable
         };
     }
 
-    public ContainerProcess? ProcessOf(string idOrName) => Find(idOrName).Process;
-
     public async Task<ContainerRecord> CreateAsync(ContainerConfig config, CancellationToken cancellationToken)
     {
         if (!NetworkModes.IsValid(config.Network))
@@ -264,8 +268,27 @@ public sealed class ContainerManager : IAsyncDisposable
 
             var runtime = LocateRuntime(record.Runtime);
             await runtime.DeleteAsync(record.Id, cancellationToken);
-            var process = await ContainerProcess.StartAsync(runtime, _store, record, cancellationToken);
-            entry.Finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (entry.Hub.IsCompleted)
+            {
+                entry.Hub = new AttachHub();
+            }
+
+            // A new run: whoever waits from now on waits for this run's end.
+            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            var previous = entry.Finished;
+            entry.Finished = finished;
+            ContainerProcess process;
+            try
+            {
+                process = await ContainerProcess.StartAsync(runtime, _store, record, entry.Hub, cancellationToken);
+            }
+            catch
+            {
+                entry.Finished = previous;
+                finished.TrySetResult();
+                throw;
+            }
+
             entry.Process = process;
             record.Status = ContainerStatus.Running;
             record.StartedAt = DateTimeOffset.UtcNow;
@@ -307,10 +330,6 @@ public sealed class ContainerManager : IAsyncDisposable
             }
 
             await process.DisposeAsync();
-            if (record.Config.AutoRemove)
-            {
-                await RemoveAsync(record.Id, force: true, CancellationToken.None);
-            }
         }
         catch (Exception e)
         {
@@ -323,14 +342,47 @@ public sealed class ContainerManager : IAsyncDisposable
             entry.Process = null;
             entry.Finished.TrySetResult();
         }
+
+        if (record.Config.AutoRemove)
+        {
+            try
+            {
+                await RemoveAsync(record.Id, force: true, CancellationToken.None);
+            }
+            catch (Exception e)
+            {
+                _logger.LogError(e, "Container {Id}: automatic removal failed.", record.ShortId);
+            }
+        }
     }
 
-    /// <summary>Waits until the container is not running and returns its exit code (null if unknown).</summary>
-    public async Task<ContainerRecord> WaitAsync(string idOrName, CancellationToken cancellationToken)
+    /// <summary>
+    /// Waits until the container's run ended (and, for --rm containers, until it was removed) and returns its
+    /// final record; ExitCode is null when the code could not be known.
+    /// </summary>
+    public Task<ContainerRecord> WaitAsync(string idOrName, CancellationToken cancellationToken) =>
+        WaitAsync(Find(idOrName), cancellationToken);
+
+    private static async Task<ContainerRecord> WaitAsync(Entry entry, CancellationToken cancellationToken)
+    {
+        await entry.Finished.Task.WaitAsync(cancellationToken);
+        if (entry.Record.Config.AutoRemove && entry.Record.Status == ContainerStatus.Exited)
+        {
+            await entry.Removed.Task.WaitAsync(cancellationToken);
+        }
+
+        return entry.Record;
+    }
+
+    /// <summary>
+    /// Connects a client to the container's stdio for its current run, or for its next run when it was not
+    /// started yet (attach before start, so that no output is missed).
+    /// </summary>
+    public ContainerAttachment Attach(string idOrName)
     {
         var entry = Find(idOrName);
-        await entry.Finished.Task.WaitAsync(cancellationToken);
-        return entry.Record;
+        var hub = entry.Hub;
+        return new ContainerAttachment(entry.Record, hub, hub.Subscribe(), () => entry.Process, ct => WaitAsync(entry, ct));
     }
 
     public async Task StopAsync(string idOrName, TimeSpan grace, CancellationToken cancellationToken)
@@ -399,6 +451,7 @@ public sealed class ContainerManager : IAsyncDisposable
             }
 
             await RemoveResourcesAsync(entry.Record, cancellationToken);
+            entry.Removed.TrySetResult();
         }
         finally
         {

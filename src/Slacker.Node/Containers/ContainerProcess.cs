@@ -51,7 +51,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         Exited = WaitAsync();
     }
 
-    public static async Task<ContainerProcess> StartAsync(OciRuntime runtime, ContainerStore store, ContainerRecord record, CancellationToken cancellationToken)
+    public static async Task<ContainerProcess> StartAsync(OciRuntime runtime, ContainerStore store, ContainerRecord record, AttachHub hub, CancellationToken cancellationToken)
     {
         File.Delete(store.ExitFileOf(record.Id));
         File.Delete(store.PidFileOf(record.Id));
@@ -107,7 +107,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             }
         }
 
-        var container = new ContainerProcess(process, log, master, new AttachHub(), record.Config.OpenStdin);
+        var container = new ContainerProcess(process, log, master, hub, record.Config.OpenStdin);
         container.Pid = await WaitForPidAsync(store.PidFileOf(record.Id), container.Exited);
         return container;
     }

@@ -87,18 +87,17 @@ public sealed class ContainerRuntimeTests
     {
         await using var fixture = await RuntimeFixture.CreateAsync();
         var record = await fixture.Manager.CreateAsync(fixture.Config("sh") with { OpenStdin = true }, CancellationToken.None);
+        using var attachment = fixture.Manager.Attach(record.Id);
         await fixture.Manager.StartAsync(record.Id, CancellationToken.None);
-        var process = fixture.Manager.ProcessOf(record.Id)!;
-        var output = process.Hub.Subscribe();
-        await process.WriteStdinAsync(Encoding.UTF8.GetBytes("echo from stdin\nexit 3\n"), CancellationToken.None);
-        process.CloseStdin();
+        await attachment.WriteStdinAsync(Encoding.UTF8.GetBytes("echo from stdin\nexit 3\n"), CancellationToken.None);
+        attachment.CloseStdin();
         var text = new StringBuilder();
-        await foreach (var frame in output.ReadAllAsync())
+        await foreach (var frame in attachment.Output.ReadAllAsync())
         {
             text.Append(Encoding.UTF8.GetString(frame.Data));
         }
 
-        var done = await fixture.Manager.WaitAsync(record.Id, CancellationToken.None);
+        var done = await attachment.WaitAsync(CancellationToken.None);
         Assert.Equal(3, done.ExitCode);
         Assert.Equal("from stdin\n", text.ToString());
     }
@@ -142,6 +141,19 @@ public sealed class ContainerRuntimeTests
         await fixture.Manager.StopAsync(record.Id, TimeSpan.FromSeconds(30), CancellationToken.None);
         Assert.Equal(0, fixture.Manager.Get(record.Id).ExitCode);
         Assert.Equal("ready\nbye\n", fixture.ReadLog(record.Id).Stdout);
+    }
+
+    [Fact]
+    public async Task Auto_Remove_Removes_The_Container_After_Its_Exit()
+    {
+        await using var fixture = await RuntimeFixture.CreateAsync();
+        var record = await fixture.Manager.CreateAsync(fixture.Config("sh", "-c", "exit 4") with { AutoRemove = true }, CancellationToken.None);
+        using var attachment = fixture.Manager.Attach(record.Id);
+        await fixture.Manager.StartAsync(record.Id, CancellationToken.None);
+        var done = await attachment.WaitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.Equal(4, done.ExitCode);
+        Assert.Empty(fixture.Manager.List(all: true));
+        Assert.False(Directory.Exists(fixture.Manager.Store.DirectoryOf(record.Id)));
     }
 
     [Fact]

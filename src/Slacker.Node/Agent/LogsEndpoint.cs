@@ -1,0 +1,48 @@
+using Microsoft.AspNetCore.Http;
+using Slacker.Node.Containers;
+
+namespace Slacker.Node.Agent;
+
+/// <summary>
+/// GET /v1/containers/{id}/logs[?follow=true]: the container's CRI log lines as they are on disk. With follow the
+/// response stays open and grows until the container's run ends.
+/// </summary>
+public static class LogsEndpoint
+{
+    public static async Task StreamAsync(HttpContext http, ContainerManager manager, string id)
+    {
+        var record = manager.Get(id);
+        var follow = http.Request.Query.TryGetValue("follow", out var f) && (f == "1" || f == "true");
+        var ended = follow && record.Status == ContainerStatus.Running ? manager.WaitAsync(record.Id, http.RequestAborted) : Task.CompletedTask;
+        http.Response.ContentType = "text/plain; charset=utf-8";
+        await http.Response.StartAsync(http.RequestAborted);
+
+        var path = manager.Store.LogOf(record.Id);
+        if (!File.Exists(path))
+        {
+            return;
+        }
+
+        // FileShare.Delete: an --rm container may be removed while we still read the end of its log.
+        await using var log = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
+        var buffer = new byte[64 * 1024];
+        while (!http.RequestAborted.IsCancellationRequested)
+        {
+            var wasEnded = ended.IsCompleted;
+            int read;
+            while ((read = await log.ReadAsync(buffer, http.RequestAborted)) > 0)
+            {
+                await http.Response.Body.WriteAsync(buffer.AsMemory(0, read), http.RequestAborted);
+            }
+
+            await http.Response.Body.FlushAsync(http.RequestAborted);
+            if (wasEnded)
+            {
+                return;
+            }
+
+            // Tailing by polling: the writer appends whole lines, and a poll costs one read() per interval.
+            await Task.WhenAny(ended, Task.Delay(50, http.RequestAborted));
+        }
+    }
+}
