@@ -45,6 +45,7 @@ public sealed class DockerDriverTests(DockerFixture fixture) : IClassFixture<Doc
         Assert.Empty((await Docker(["ps", "-aq", "--filter", "name=^hb-"])).StandardOutput.Trim());
 
         await docker.CleanAsync(image, ct);
+        Assert.Empty((await Docker(["images", "-q", "--filter", $"reference={_registry.Address}/hellobench/*"])).StandardOutput.Trim());
         Assert.False((await http.GetAsync(new Uri($"http://{_registry.Address}/v2/hellobench/busybox/tags/list"))).IsSuccessStatusCode, "registry storage must be empty after clean");
     }
 

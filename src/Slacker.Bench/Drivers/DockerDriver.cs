@@ -29,14 +29,16 @@ public sealed class DockerDriver(string workDir, DistributionRegistry registry, 
     }
 
     public async Task<string> VersionAsync(CancellationToken cancellationToken) =>
-        $"{await _engine!.VersionAsync(cancellationToken)}; {await registry.VersionAsync(cancellationToken)}; skopeo {(await ProcessRunner.RunAsync("skopeo", ["--version"], cancellationToken: cancellationToken)).StandardOutput.Trim()}";
+        $"{await _engine!.VersionAsync(cancellationToken)}; {await registry.VersionAsync(cancellationToken)}; {(await ProcessRunner.RunAsync("skopeo", ["--version"], cancellationToken: cancellationToken)).StandardOutput.Trim()}";
 
     public string Reference(BenchImage image) => $"{registry.Address}/{image.Repository}:latest";
 
     public async Task CleanAsync(BenchImage image, CancellationToken cancellationToken)
     {
+        // Every bench image goes, not just this one: a base layer kept by the previous image would make
+        // this pull skip it ("Already exists") and flatter docker.
         await RemoveContainersAsync(cancellationToken);
-        await Cli.RunAsync(["rmi", "-f", Reference(image)], cancellationToken);
+        await RemoveBenchImagesAsync(cancellationToken);
         await registry.ResetAsync(cancellationToken);
     }
 
@@ -73,11 +75,7 @@ public sealed class DockerDriver(string workDir, DistributionRegistry registry, 
             {
                 // On a shared daemon, take away only what the bench made.
                 await RemoveContainersAsync(CancellationToken.None);
-                var images = await Cli.RunAsync(["images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", $"reference={registry.Address}/hellobench/*"], CancellationToken.None);
-                foreach (var reference in images.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries))
-                {
-                    await Cli.RunAsync(["rmi", "-f", reference], CancellationToken.None);
-                }
+                await RemoveBenchImagesAsync(CancellationToken.None);
             }
 
             await _engine.DisposeAsync();
@@ -89,6 +87,16 @@ public sealed class DockerDriver(string workDir, DistributionRegistry registry, 
     {
         var result = await Cli.RunAsync(["inspect", "--format", "{{.State.Running}}", container], cancellationToken);
         return result.Succeeded && result.StandardOutput.Trim() == "true";
+    }
+
+    private async Task RemoveBenchImagesAsync(CancellationToken cancellationToken)
+    {
+        var images = await Cli.RunAsync(["images", "--format", "{{.Repository}}:{{.Tag}}", "--filter", $"reference={registry.Address}/hellobench/*"], cancellationToken);
+        var references = images.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (references.Length > 0)
+        {
+            await Cli.MustAsync("removing the bench's docker images", ["rmi", "-f", .. references], cancellationToken);
+        }
     }
 
     private async Task RemoveContainersAsync(CancellationToken cancellationToken)

@@ -17,7 +17,8 @@ public static class SvgCharts
         var images = summary.Images.Where(i => systems.Any(s => summary.Get(s, i.Name) is not null)).ToList();
         const int barWidth = 22, barGap = 4, groupGap = 26, left = 60, top = 50, plotHeight = 300, bottom = 110;
         var groupWidth = Math.Max(1, systems.Count) * (barWidth + barGap) - barGap;
-        var width = left + 20 + Math.Max(1, images.Count) * (groupWidth + groupGap);
+        // Wide enough for the title and legend even with one or two images.
+        var width = Math.Max(720, left + 20 + (Math.Max(1, images.Count) * (groupWidth + groupGap)));
         var height = top + plotHeight + bottom;
         var max = images.SelectMany(i => systems.Select(s => summary.Get(s, i.Name))).Where(m => m is not null)
             .Select(m => (m!.Push ?? 0) + (m.Pull ?? 0) + (m.Run ?? 0)).DefaultIfEmpty(0).Max();
@@ -69,7 +70,7 @@ public static class SvgCharts
     /// <summary>CDF over images of each system's deployment and development speedup against docker (log2 x axis).</summary>
     public static string SpeedupCdf(BenchSummary summary)
     {
-        const int width = 640, height = 400, left = 60, right = 20, top = 50, bottom = 60;
+        const int width = 760, height = 400, left = 60, right = 20, top = 50, bottom = 60;
         var plotWidth = width - left - right;
         var plotHeight = height - top - bottom;
         var svg = Begin(width, height, $"HelloBench: CDF of per-image speedups against {BenchSummary.Baseline}");
@@ -120,7 +121,7 @@ public static class SvgCharts
         }
 
         Text(svg, left + (plotWidth / 2.0), height - 20, "speedup (log scale)", 12, "middle");
-        Text(svg, 14, top + (plotHeight / 2.0), "images", 12, "middle");
+        svg.Append(Invariant($"<text x=\"18\" y=\"{top + (plotHeight / 2.0):0.##}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 18 {top + (plotHeight / 2.0):0.##})\">share of images</text>"));
 
         for (var s = 0; s < series.Count; s++)
         {

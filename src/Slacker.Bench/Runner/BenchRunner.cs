@@ -282,7 +282,7 @@ public static class BenchRunner
         Kind = "run",
         Time = DateTimeOffset.UtcNow,
         Host = Environment.MachineName,
-        Kernel = Environment.OSVersion.Version.ToString(),
+        Kernel = File.Exists("/proc/sys/kernel/osrelease") ? File.ReadAllText("/proc/sys/kernel/osrelease").Trim() : Environment.OSVersion.VersionString,
         Cpus = Environment.ProcessorCount,
         MemoryBytes = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes,
         Command = Environment.GetCommandLineArgs() is { Length: > 0 } argv ? string.Join(' ', argv.Skip(1).Prepend(Path.GetFileName(argv[0]))) : null,
