@@ -8,6 +8,7 @@ Func<Command>[] commands =
     ServerCommand.Create,
     FsckCommand.Create,
     GcCommand.Create,
+    ServerBenchCommand.Create,
 ];
 
 var root = new RootCommand("Slacker: containers that start fast because images are lazily fetched block-level snapshots.");
