@@ -263,7 +263,35 @@ public sealed class LayerReader : IDisposable
 
     public long UncompressedBytes => _counter.Count;
 
-    internal LayerRejectedException Translate(Exception e, string? entry) => e switch
+    internal LayerRejectedException Translate(Exception e, string? entry)
+    {
+        // A blob that is not what its digest says often fails to decompress first; the digest is the real story.
+        if (e is not BlobVerificationException and not LayerRejectedException && _blob is not null && BlobMismatch() is { } mismatch)
+        {
+            return new LayerRejectedException(Layer, entry, LayerRule.DigestMismatch, mismatch.Message, mismatch);
+        }
+
+        return TranslateOne(e, entry);
+    }
+
+    private BlobVerificationException? BlobMismatch()
+    {
+        try
+        {
+            _blob!.DrainAndVerify();
+            return null;
+        }
+        catch (BlobVerificationException e)
+        {
+            return e;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private LayerRejectedException TranslateOne(Exception e, string? entry) => e switch
     {
         LayerRejectedException rejected => rejected,
         BlobVerificationException { Problem: BlobProblem.Truncated } => new LayerRejectedException(Layer, entry, LayerRule.Truncated, e.Message, e),
