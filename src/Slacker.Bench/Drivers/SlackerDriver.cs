@@ -17,6 +17,7 @@ public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : I
 
     private readonly ContainerCli _cli = new(cliPath, []);
     private readonly HashSet<string> _imported = [];
+    private readonly List<string> _containers = [];
 
     public string Name => "slacker";
 
@@ -49,13 +50,15 @@ public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : I
         return $"slacker {version.StandardOutput.Trim()}";
     }
 
+    /// <summary>Removes only containers this driver started (a node may be shared); normally HelloJob already did.</summary>
     public async Task CleanAsync(BenchImage image, CancellationToken cancellationToken)
     {
-        var containers = await _cli.RunAsync(["ps", "-a", "-q"], cancellationToken);
-        foreach (var id in containers.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        foreach (var name in _containers)
         {
-            await _cli.RunAsync(["rm", "-f", id], cancellationToken);
+            await _cli.RunAsync(["rm", "-f", name], cancellationToken);
         }
+
+        _containers.Clear();
     }
 
     public async Task PrepareAsync(BenchImage image, CancellationToken cancellationToken)
@@ -80,6 +83,7 @@ public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : I
 
     public async Task<RunResult> RunAsync(BenchImage image, RunRequest request, CancellationToken cancellationToken)
     {
+        _containers.Add(request.ContainerName);
         long? fetched = null, size = null;
         var result = await HelloJob.RunAsync(_cli, Reference(image), request, isRunning: null, cancellationToken, async ct =>
         {
