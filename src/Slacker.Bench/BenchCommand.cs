@@ -61,9 +61,19 @@ public static class BenchCommand
             DefaultValueFactory = _ => "node drop-cache",
         };
 
+        var parity = new Option<bool>("--parity")
+        {
+            Description = "After the cycles, run the long-running parity load (pgbench, redis-benchmark) on images whose corpus entry has 'parity'.",
+        };
+        var paritySeconds = new Option<int>("--parity-seconds")
+        {
+            Description = "Measuring time of each parity load run.",
+            DefaultValueFactory = _ => 20,
+        };
+
         var command = new Command("bench", "HelloBench: time push, pull and run of the corpus images with slacker, docker and podman.")
         {
-            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, dropCache,
+            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, dropCache, parity, paritySeconds,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -79,6 +89,8 @@ public static class BenchCommand
                 WorkDirectory = Path.GetFullPath(parse.GetValue(work) ?? Path.Combine(outDir, "work")),
                 Smoke = parse.GetValue(smoke),
                 BuildOnly = parse.GetValue(buildOnly),
+                Parity = parse.GetValue(parity),
+                ParitySeconds = parse.GetValue(paritySeconds),
                 SlackerCli = parse.GetValue(slackerCli)!,
                 SlackerDropCache = parse.GetValue(dropCache)!,
             };

@@ -36,3 +36,16 @@ public sealed class CommandAndStatsTests
         Assert.Equal(size, s);
     }
 }
+
+public sealed class FirstAnswerProbeTests
+{
+    [Fact]
+    public void Postgres_Startup_Message_Has_Length_Protocol_And_Parameters()
+    {
+        var message = Slacker.Bench.Parity.FirstAnswerProbe.PostgresStartup("postgres", "db");
+
+        Assert.Equal(message.Length, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(message));
+        Assert.Equal(196608, System.Buffers.Binary.BinaryPrimitives.ReadInt32BigEndian(message.AsSpan(4)));
+        Assert.Equal("user\0postgres\0database\0db\0\0", System.Text.Encoding.ASCII.GetString(message, 8, message.Length - 8));
+    }
+}

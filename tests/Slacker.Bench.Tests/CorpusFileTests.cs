@@ -94,6 +94,24 @@ public sealed class CorpusFileTests : IDisposable
         Assert.Equal(["8080/tcp"], entry.Config.ExposedPorts);
     }
 
+    [Theory]
+    [InlineData("\"probe\": \"redis\"", "\"probe\": \"smtp\"", "field 'parity.probe' must be one of tcp|redis|postgres|http, got 'smtp'")]
+    [InlineData("\"metric\": \"GET: ([0-9.]+)\"", "\"metric\": \"GET: [0-9.]+\"", "field 'parity.metric' 'GET: [0-9.]+' needs one capture group")]
+    [InlineData("\"client\": [\"redis-benchmark\"]", "\"client\": []", "field 'parity.client' must list")]
+    [InlineData("\"port\": 8080", "\"port\": null", "field 'port' must name the server's TCP port when 'parity' is given")]
+    public void Bad_Parity_Section_Is_Rejected_Naming_The_Field(string original, string replacement, string expected)
+    {
+        var json = ValidCorpus().Replace(
+            "\"mounts\":",
+            "\"parity\": { \"probe\": \"redis\", \"client\": [\"redis-benchmark\"], \"metric\": \"GET: ([0-9.]+)\", \"unit\": \"GET/s\" }, \"mounts\":",
+            StringComparison.Ordinal);
+        Assert.NotNull(CorpusFile.Parse(json, _dir, "test.json").Entries[0].Parity);
+
+        var ex = Assert.Throws<CorpusException>(() => CorpusFile.Parse(json.Replace(original, replacement, StringComparison.Ordinal), _dir, "test.json"));
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Duplicate_Image_Names_Are_Rejected()
     {

@@ -2,7 +2,9 @@ using System.Net.Http.Json;
 using Slacker.Bench.Build;
 using Slacker.Bench.Corpus;
 using Slacker.Bench.Drivers;
+using Slacker.Bench.Parity;
 using Slacker.Bench.Processes;
+using Slacker.Bench.Runner;
 
 namespace Slacker.Bench.Tests;
 
@@ -92,6 +94,26 @@ public sealed class DockerDriverTests(DockerFixture fixture) : IClassFixture<Doc
         var dead = image.Entry with { Mode = RunMode.WaitLine, Command = ["sh", "-c", "echo bye; exit 3"], Marker = "never printed" };
         var early = await Assert.ThrowsAsync<InvalidOperationException>(() => docker.RunAsync(image, Request(dead), CancellationToken.None));
         Assert.Contains("stopped before logging 'never printed'", early.Message);
+        Assert.Empty((await Docker(["ps", "-aq", "--filter", "name=^hb-"])).StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task Redis_Parity_Measures_First_Answer_And_Throughput()
+    {
+        var entry = CorpusFile.Load(CorpusFileTests.RepoCorpusPath())["redis"];
+        var image = new BenchImage(entry, await CorpusBuilder.BuildAsync(entry, CorpusCache.Dir, CorpusCache.Progress));
+        var resultsPath = Path.Combine(_work, "parity.jsonl");
+        using (var records = new RecordLog(resultsPath))
+        {
+            await ParityRunner.RunAsync(_docker!, image, seconds: 2, records, TextWriter.Null, CancellationToken.None);
+        }
+
+        var parity = RecordLog.Read(resultsPath);
+        Assert.DoesNotContain(parity, r => r.Kind == "failure");
+        Assert.True(Assert.Single(parity, r => r.Op == "first-answer").Seconds > 0);
+        var throughput = Assert.Single(parity, r => r.Op == "throughput");
+        Assert.True(throughput.Value > 0);
+        Assert.Equal("GET/s", throughput.Unit);
         Assert.Empty((await Docker(["ps", "-aq", "--filter", "name=^hb-"])).StandardOutput.Trim());
     }
 

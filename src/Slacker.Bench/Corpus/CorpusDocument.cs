@@ -33,6 +33,16 @@ internal sealed class CorpusEntryDocument
     public Dictionary<string, string?>? Env { get; set; }
     public List<MountDocument?>? Mounts { get; set; }
     public int? TimeoutSeconds { get; set; }
+    public ParityDocument? Parity { get; set; }
+}
+
+internal sealed class ParityDocument
+{
+    public string? Probe { get; set; }
+    public List<string?>? Prepare { get; set; }
+    public List<string?>? Client { get; set; }
+    public string? Metric { get; set; }
+    public string? Unit { get; set; }
 }
 
 internal sealed class ImageConfigDocument

@@ -31,6 +31,28 @@ public enum InstallMethod
 
 public sealed record MountSpec(string Source, string Target, bool ReadOnly);
 
+/// <summary>How "answered" is recognised for the long-running parity's time to first answered request.</summary>
+public enum ProbeKind
+{
+    /// <summary>A TCP connection is accepted.</summary>
+    Tcp,
+
+    /// <summary>PING gets +PONG.</summary>
+    Redis,
+
+    /// <summary>An SSLRequest gets 'S' or 'N': the postmaster accepts connections.</summary>
+    Postgres,
+
+    /// <summary>Any HTTP response.</summary>
+    Http,
+}
+
+/// <summary>
+/// Long-running parity: a server image under a client load after warm-up. The client runs in a second
+/// container of the same image; "{seconds}" in its arguments becomes the measuring time.
+/// </summary>
+public sealed record ParitySpec(ProbeKind Probe, IReadOnlyList<string>? Prepare, IReadOnlyList<string> Client, string Metric, string Unit);
+
 public sealed record ImageConfigSpec(
     IReadOnlyList<string>? Cmd,
     IReadOnlyList<string>? Entrypoint,
@@ -64,4 +86,6 @@ public sealed record CorpusEntry
     public required IReadOnlyDictionary<string, string> Env { get; init; }
     public required IReadOnlyList<MountSpec> Mounts { get; init; }
     public required TimeSpan Timeout { get; init; }
+
+    public ParitySpec? Parity { get; init; }
 }

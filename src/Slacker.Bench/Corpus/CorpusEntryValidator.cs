@@ -151,7 +151,50 @@ internal sealed partial class CorpusEntryValidator(string where, string baseDire
             Env = Dictionary(raw.Env, "env"),
             Mounts = mounts,
             Timeout = TimeSpan.FromSeconds(timeout),
+            Parity = Parity(raw.Parity, raw.Port),
         };
+    }
+
+    private ParitySpec? Parity(ParityDocument? raw, int? port)
+    {
+        if (raw is null)
+        {
+            return null;
+        }
+
+        var probe = raw.Probe switch
+        {
+            "tcp" => ProbeKind.Tcp,
+            "redis" => ProbeKind.Redis,
+            "postgres" => ProbeKind.Postgres,
+            "http" => ProbeKind.Http,
+            _ => throw Error("parity.probe", $"must be one of tcp|redis|postgres|http, got '{raw.Probe}'"),
+        };
+        if (port is null)
+        {
+            throw Error("port", "must name the server's TCP port when 'parity' is given");
+        }
+
+        var client = StringList(raw.Client, "parity.client");
+        if (client is null || client.Count == 0)
+        {
+            throw Error("parity.client", "must list the load client's program and arguments");
+        }
+
+        var metric = Required(raw.Metric, "parity.metric");
+        try
+        {
+            if (new Regex(metric, RegexOptions.None, TimeSpan.FromSeconds(1)).GetGroupNumbers().Length < 2)
+            {
+                throw Error("parity.metric", $"'{metric}' needs one capture group around the number");
+            }
+        }
+        catch (ArgumentException ex)
+        {
+            throw Error("parity.metric", $"'{metric}' is not a regular expression: {ex.Message}");
+        }
+
+        return new ParitySpec(probe, StringList(raw.Prepare, "parity.prepare"), client, metric, Required(raw.Unit, "parity.unit"));
     }
 
     private ImageConfigSpec Config(ImageConfigDocument? raw)

@@ -7,13 +7,13 @@ namespace Slacker.Bench.Drivers;
 /// `skopeo copy oci:... docker-daemon:...` (the "build"); push and pull are `docker push` / `docker pull`.
 /// Between cycles: containers and local images are removed and the registry restarted with empty storage.
 /// </summary>
-public sealed class DockerDriver(string workDir, DistributionRegistry registry, string dockerClient) : IBenchSystem
+public sealed class DockerDriver(string workDir, DistributionRegistry registry, string dockerClient) : IContainerCliSystem
 {
     private DockerEngine? _engine;
 
     public string Name => "docker";
 
-    private ContainerCli Cli => _engine?.Cli ?? throw new InvalidOperationException("docker driver used before StartAsync.");
+    public ContainerCli Cli => _engine?.Cli ?? throw new InvalidOperationException("docker driver used before StartAsync.");
 
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {

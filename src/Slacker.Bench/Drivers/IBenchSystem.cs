@@ -29,3 +29,12 @@ public interface IBenchSystem : IAsyncDisposable
 
     Task<RunResult> RunAsync(BenchImage image, RunRequest request, CancellationToken cancellationToken);
 }
+
+/// <summary>A system driven through a docker-compatible CLI: what the long-running parity needs to start servers and clients.</summary>
+public interface IContainerCliSystem : IBenchSystem
+{
+    ContainerCli Cli { get; }
+
+    /// <summary>How the system's CLI names the image after a pull.</summary>
+    string Reference(BenchImage image);
+}

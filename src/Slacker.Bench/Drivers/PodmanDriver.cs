@@ -6,7 +6,7 @@ namespace Slacker.Bench.Drivers;
 /// Podman (rootful, overlay) with storage of its own under the work dir, against the same distribution
 /// registry (--tls-verify=false). Between cycles: containers and images are removed, the registry emptied.
 /// </summary>
-public sealed class PodmanDriver(string workDir, DistributionRegistry registry) : IBenchSystem
+public sealed class PodmanDriver(string workDir, DistributionRegistry registry) : IContainerCliSystem
 {
     private readonly string _dir = Path.Combine(workDir, "podman");
     private ContainerCli? _cli;
@@ -14,7 +14,7 @@ public sealed class PodmanDriver(string workDir, DistributionRegistry registry) 
 
     public string Name => "podman";
 
-    private ContainerCli Cli => _cli ?? throw new InvalidOperationException("podman driver used before StartAsync.");
+    public ContainerCli Cli => _cli ?? throw new InvalidOperationException("podman driver used before StartAsync.");
 
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {

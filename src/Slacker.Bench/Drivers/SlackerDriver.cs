@@ -9,7 +9,7 @@ namespace Slacker.Bench.Drivers;
 /// pulls (a clone) and runs. Bytes fetched during the run come from `slacker stats NAME --format json`.
 /// The server and node are whatever the CLI reaches with its own configuration (SLACKER_SERVER etc.).
 /// </summary>
-public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : IBenchSystem
+public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : IContainerCliSystem
 {
     private static readonly string[] FetchedFields = ["bytesFetched", "fetchedBytes", "bytes_fetched", "BytesFetched"];
     private static readonly string[] SizeFields = ["volumeBytes", "imageBytes", "sizeBytes", "size"];
@@ -21,7 +21,11 @@ public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : I
 
     public string Name => "slacker";
 
+    public ContainerCli Cli => _cli;
+
     public static string Reference(BenchImage image) => $"{image.Repository}:latest";
+
+    string IContainerCliSystem.Reference(BenchImage image) => Reference(image);
 
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {

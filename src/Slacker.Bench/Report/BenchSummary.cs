@@ -9,6 +9,9 @@ public sealed record ImageFacts(string Name, string? Category, string? Mode, lon
 
 public sealed record SystemFacts(string Name, string Status, string? Version, string? Message);
 
+/// <summary>Long-running parity of one system on one image.</summary>
+public sealed record ParityFacts(string System, string Image, double? FirstAnswerSeconds, double? Throughput, string? Unit);
+
 /// <summary>What the report says, computed only from the measurements of one results file (one run).</summary>
 public sealed class BenchSummary
 {
@@ -16,8 +19,9 @@ public sealed class BenchSummary
 
     private readonly Dictionary<(string System, string Image), CycleMedians> _medians;
 
-    private BenchSummary(BenchRecord? run, List<SystemFacts> systems, List<ImageFacts> images, Dictionary<(string, string), CycleMedians> medians, List<BenchRecord> failures)
+    private BenchSummary(BenchRecord? run, List<SystemFacts> systems, List<ImageFacts> images, Dictionary<(string, string), CycleMedians> medians, List<BenchRecord> failures, List<ParityFacts> parity)
     {
+        Parity = parity;
         Run = run;
         Systems = systems;
         Images = images;
@@ -32,6 +36,8 @@ public sealed class BenchSummary
     public IReadOnlyList<ImageFacts> Images { get; }
 
     public IReadOnlyList<BenchRecord> Failures { get; }
+
+    public IReadOnlyList<ParityFacts> Parity { get; }
 
     /// <summary>Systems that produced at least one measurement, in the order they were listed.</summary>
     public IReadOnlyList<string> MeasuredSystems => Systems.Select(s => s.Name).Where(s => Images.Any(i => _medians.ContainsKey((s, i.Name)))).ToList();
@@ -93,7 +99,16 @@ public sealed class BenchSummary
                 Median(reps.Select(r => (double?)r.Fetched)) is { } f ? (long)f : null);
         }
 
-        return new BenchSummary(run, systems, images, medians, records.Where(r => r.Kind == "failure").ToList());
+        var parity = records.Where(r => r.Kind == "parity" && r.System is not null && r.Image is not null)
+            .GroupBy(r => (r.System!, r.Image!))
+            .Select(g => new ParityFacts(
+                g.Key.Item1,
+                g.Key.Item2,
+                g.FirstOrDefault(r => r.Op == "first-answer")?.Seconds,
+                g.FirstOrDefault(r => r.Op == "throughput")?.Value,
+                g.FirstOrDefault(r => r.Op == "throughput")?.Unit))
+            .ToList();
+        return new BenchSummary(run, systems, images, medians, records.Where(r => r.Kind == "failure").ToList(), parity);
     }
 
     public static double? Median(IEnumerable<double?> values)

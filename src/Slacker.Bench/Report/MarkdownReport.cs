@@ -80,6 +80,20 @@ public static class MarkdownReport
                 $"| {system} | {cells.Count} | {S(BenchSummary.Median(cells.Select(c => c.M!.Deployment)))} | {S(BenchSummary.Median(cells.Select(c => c.M!.Development)))} | {P(pullShare)} | {(system == BenchSummary.Baseline ? "1.00x" : X(BenchSummary.Median(cells.Select(c => summary.Speedup(system, c.Image.Name, m => m.Deployment)))))} | {(system == BenchSummary.Baseline ? "1.00x" : X(BenchSummary.Median(cells.Select(c => summary.Speedup(system, c.Image.Name, m => m.Development)))))} | {P(readShare)} |"));
         }
 
+        if (summary.Parity.Count > 0)
+        {
+            md.AppendLine().AppendLine("## Long-running parity").AppendLine();
+            md.AppendLine($"Server container under a client load (a second container of the same image) after one warm-up run. Ratio = system / {BenchSummary.Baseline} throughput.").AppendLine();
+            md.AppendLine($"| image | system | first answered request s | throughput | vs {BenchSummary.Baseline} |");
+            md.AppendLine("|---|---|---:|---:|---:|");
+            foreach (var p in summary.Parity)
+            {
+                var baseline = summary.Parity.FirstOrDefault(b => b.System == BenchSummary.Baseline && b.Image == p.Image)?.Throughput;
+                var ratio = p.Throughput is { } t && baseline is { } b && b > 0 ? t / b : (double?)null;
+                md.AppendLine(Invariant($"| {p.Image} | {p.System} | {S(p.FirstAnswerSeconds)} | {(p.Throughput is { } v ? v.ToString("0.#", CultureInfo.InvariantCulture) + " " + p.Unit : "—")} | {X(ratio)} |"));
+            }
+        }
+
         if (summary.Failures.Count > 0)
         {
             md.AppendLine().AppendLine("## Failures").AppendLine();

@@ -24,6 +24,11 @@ public sealed record BenchOptions
 
     public bool BuildOnly { get; init; }
 
+    /// <summary>After the cycles, run the long-running parity load on images that define one.</summary>
+    public bool Parity { get; init; }
+
+    public int ParitySeconds { get; init; } = 20;
+
     public string SlackerCli { get; init; } = "slacker";
 
     /// <summary>The node command that empties the node chunk cache, split on spaces and passed to the slacker CLI.</summary>

@@ -4,7 +4,8 @@ namespace Slacker.Bench.Runner;
 
 /// <summary>
 /// One line of results.jsonl. Kinds: "run" (what was run, where), "system" (status and versions),
-/// "image" (sizes), "measure" (one timed op of one rep), "failure" (an op that did not complete).
+/// "image" (sizes), "measure" (one timed op of one rep), "failure" (an op that did not complete),
+/// "parity" (long-running parity: op first-answer with seconds, op throughput with value and unit).
 /// </summary>
 public sealed class BenchRecord
 {
@@ -26,6 +27,11 @@ public sealed class BenchRecord
     public string? Op { get; init; }
 
     public double? Seconds { get; init; }
+
+    /// <summary>Parity throughput in <see cref="Unit"/>.</summary>
+    public double? Value { get; init; }
+
+    public string? Unit { get; init; }
 
     /// <summary>For run measures of slacker: bytes the node fetched from the server while the job ran.</summary>
     public long? BytesFetched { get; init; }

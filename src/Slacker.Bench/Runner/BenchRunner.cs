@@ -3,7 +3,7 @@ using System.Globalization;
 using Slacker.Bench.Build;
 using Slacker.Bench.Corpus;
 using Slacker.Bench.Drivers;
-using Slacker.Bench.Oci;
+using Slacker.Bench.Parity;
 using Slacker.Bench.Report;
 
 namespace Slacker.Bench.Runner;
@@ -171,6 +171,17 @@ public static class BenchRunner
                     foreach (var system in systems)
                     {
                         await CycleAsync(system, image, rep, options, records, log, cancellationToken);
+                    }
+                }
+            }
+
+            if (options.Parity)
+            {
+                foreach (var image in images.Where(i => i.Entry.Parity is not null))
+                {
+                    foreach (var system in systems.OfType<IContainerCliSystem>())
+                    {
+                        await ParityRunner.RunAsync(system, image, options.ParitySeconds, records, log, cancellationToken);
                     }
                 }
             }
