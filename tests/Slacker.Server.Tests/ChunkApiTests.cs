@@ -122,4 +122,19 @@ public sealed class ChunkApiTests
         Assert.Contains($"127.0.0.1:{port}", e.Message);
         Assert.Contains("slacker server", e.Message);
     }
+
+    [Fact]
+    public async Task Server_that_does_not_answer_is_a_timeout_naming_it()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start(); // accepts connections (the kernel does) but never answers
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/"), Timeout = TimeSpan.FromSeconds(1) };
+
+        var e = await Assert.ThrowsAsync<BlockStoreException>(() => new BlockStoreClient(http).GetVolumeAsync("vol-x"));
+
+        Assert.Equal(ErrorCodes.ServerTimeout, e.Code);
+        Assert.Contains($"127.0.0.1:{port}", e.Message);
+        Assert.Contains("healthz", e.Message);
+    }
 }

@@ -29,11 +29,29 @@ public sealed class ServerBenchmark(TextWriter output, int runs)
         output.WriteLine("|---|---|---|---|---|---|");
         // Same dirty chunks, same page spread, 64x the volume: the snapshot must cost the same. The last row
         // spreads them over the whole 64 GiB, so more pages change: cost follows changed pages, not size.
-        await SnapshotAndCloneAsync(client, 1L << 30, spreadBytes: 0, ct);
-        await SnapshotAndCloneAsync(client, 64L << 30, spreadBytes: 0, ct);
-        await SnapshotAndCloneAsync(client, 1L << 30, spreadBytes: 1L << 30, ct);
-        await SnapshotAndCloneAsync(client, 64L << 30, spreadBytes: 1L << 30, ct);
-        await SnapshotAndCloneAsync(client, 64L << 30, spreadBytes: 64L << 30, ct);
+        // Runs are interleaved across the rows so that machine noise hits every row alike.
+        SnapshotCase[] cases =
+        [
+            new(1L << 30, 0), new(64L << 30, 0), new(1L << 30, 1L << 30), new(64L << 30, 1L << 30), new(64L << 30, 64L << 30),
+        ];
+        foreach (var c in cases)
+        {
+            await c.PrepareAsync(client, ct);
+        }
+
+        var random = new Random(1);
+        for (var run = 0; run < runs; run++)
+        {
+            foreach (var c in cases)
+            {
+                await c.MeasureAsync(client, random, ct);
+            }
+        }
+
+        foreach (var c in cases)
+        {
+            output.WriteLine($"| {c.Size >> 30} GiB | {c.Geometry.PageCount} | {DirtyChunks} ({(c.SpreadBytes == 0 ? "consecutive" : $"scattered over {c.SpreadBytes >> 30} GiB")}) | {c.PagesRewritten} | {Stats(c.SnapshotMs)} | {Stats(c.CloneMs)} |");
+        }
 
         output.WriteLine();
         output.WriteLine("| chunk size | upload MB/s (PUT, 8 streams) | download MB/s (GET, 8 streams) | download MB/s (batch of 64, 2 streams) |");
@@ -44,53 +62,56 @@ public sealed class ServerBenchmark(TextWriter output, int runs)
         }
     }
 
-    /// <param name="spreadBytes">0: the dirty chunks are consecutive; else scattered over this many bytes of the volume.</param>
-    private async Task SnapshotAndCloneAsync(BlockStoreClient client, long size, long spreadBytes, CancellationToken ct)
+    /// <param name="SpreadBytes">0: the dirty chunks are consecutive; else scattered over this many bytes of the volume.</param>
+    private sealed record SnapshotCase(long Size, long SpreadBytes)
     {
-        const int chunkSize = ChunkGeometry.DefaultChunkSize;
-        var geometry = new ChunkGeometry(size, chunkSize);
-        var volume = await client.CreateVolumeAsync(size, chunkSize, $"bench-{size >> 30}g", ct);
+        private const int ChunkSize = ChunkGeometry.DefaultChunkSize;
+        private string _volume = "";
+        private Digest _base;
 
-        // A base with data in every page, so a snapshot that walked the whole map would show it.
-        var filler = RandomNumberGenerator.GetBytes(chunkSize);
-        var fillerDigest = Digest.Compute(filler);
-        await client.PutChunkAsync(fillerDigest, filler, ct);
-        var baseEntries = Enumerable.Range(0, geometry.PageCount).Select(p => new BlockMapEntry((long)p * ChunkGeometry.EntriesPerPage, fillerDigest.ToString())).ToList();
-        await client.UpdateMapAsync(volume.Id, baseEntries, ct);
-        var baseSnapshot = await client.SnapshotAsync(volume.Id, ct: ct);
+        public ChunkGeometry Geometry { get; } = new(Size, ChunkSize);
 
-        var snapshotMs = new List<double>();
-        var pagesRewritten = 0;
-        var random = new Random(1);
-        for (var run = 0; run < runs; run++)
+        public List<double> SnapshotMs { get; } = [];
+
+        public List<double> CloneMs { get; } = [];
+
+        public int PagesRewritten { get; private set; }
+
+        /// <summary>A volume whose base has data in every page, so a snapshot that walked the whole map would show it.</summary>
+        public async Task PrepareAsync(BlockStoreClient client, CancellationToken ct)
         {
+            _volume = (await client.CreateVolumeAsync(Size, ChunkSize, $"bench-{Size >> 30}g", ct)).Id;
+            var filler = RandomNumberGenerator.GetBytes(ChunkSize);
+            var digest = Digest.Compute(filler);
+            await client.PutChunkAsync(digest, filler, ct);
+            await client.UpdateMapAsync(_volume, [.. Enumerable.Range(0, Geometry.PageCount).Select(p => new BlockMapEntry((long)p * ChunkGeometry.EntriesPerPage, digest.ToString()))], ct);
+            _base = Digest.Parse((await client.SnapshotAsync(_volume, ct: ct)).Id);
+        }
+
+        /// <summary>Dirties 100 chunks (uploads and map update untimed), then times the snapshot and one clone.</summary>
+        public async Task MeasureAsync(BlockStoreClient client, Random random, CancellationToken ct)
+        {
+            var spread = SpreadBytes / ChunkSize;
+            var first = random.NextInt64(Geometry.ChunkCount - Math.Max(spread, DirtyChunks));
             var entries = new List<BlockMapEntry>();
-            var spread = spreadBytes / chunkSize;
-            var first = random.NextInt64(geometry.ChunkCount - Math.Max(spread, DirtyChunks));
             for (var i = 0; i < DirtyChunks; i++)
             {
-                var bytes = RandomNumberGenerator.GetBytes(chunkSize);
+                var bytes = RandomNumberGenerator.GetBytes(ChunkSize);
                 var digest = Digest.Compute(bytes);
                 await client.PutChunkAsync(digest, bytes, ct);
                 entries.Add(new BlockMapEntry(spread == 0 ? first + i : first + random.NextInt64(spread), digest.ToString()));
             }
 
-            await client.UpdateMapAsync(volume.Id, entries, ct);
-            pagesRewritten = entries.Select(e => ChunkGeometry.PageOf(e.Index)).Distinct().Count();
+            await client.UpdateMapAsync(_volume, entries, ct);
+            PagesRewritten = entries.Select(e => ChunkGeometry.PageOf(e.Index)).Distinct().Count();
             var clock = Stopwatch.StartNew();
-            await client.SnapshotAsync(volume.Id, ct: ct);
-            snapshotMs.Add(clock.Elapsed.TotalMilliseconds);
-        }
+            await client.SnapshotAsync(_volume, ct: ct);
+            SnapshotMs.Add(clock.Elapsed.TotalMilliseconds);
 
-        var cloneMs = new List<double>();
-        for (var run = 0; run < runs; run++)
-        {
-            var clock = Stopwatch.StartNew();
-            await client.CloneAsync(Digest.Parse(baseSnapshot.Id), ct: ct);
-            cloneMs.Add(clock.Elapsed.TotalMilliseconds);
+            clock.Restart();
+            await client.CloneAsync(_base, ct: ct);
+            CloneMs.Add(clock.Elapsed.TotalMilliseconds);
         }
-
-        output.WriteLine($"| {size >> 30} GiB | {geometry.PageCount} | {DirtyChunks} ({(spreadBytes == 0 ? "consecutive" : $"scattered over {spreadBytes >> 30} GiB")}) | {pagesRewritten} | {Stats(snapshotMs)} | {Stats(cloneMs)} |");
     }
 
     private async Task ThroughputAsync(BlockStoreClient client, int chunkSize, long totalBytes, CancellationToken ct)
