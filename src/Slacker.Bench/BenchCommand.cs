@@ -58,7 +58,7 @@ public static class BenchCommand
         var dropCache = new Option<string>("--slacker-drop-cache")
         {
             Description = "slacker CLI arguments that empty the node chunk cache.",
-            DefaultValueFactory = _ => "node drop-cache",
+            DefaultValueFactory = _ => Drivers.SlackerDriver.DefaultDropCache,
         };
 
         var parity = new Option<bool>("--parity")

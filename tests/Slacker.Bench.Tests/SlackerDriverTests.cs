@@ -21,7 +21,7 @@ public sealed class SlackerDriverTests : IDisposable
         var cli = StubCli(log, "Commands: import push pull run stats rmi logs kill rm node");
         var entry = DefaultCorpus.Load(_dir)["busybox"];
         var image = new BenchImage(entry, new OciLayoutRef("/images/busybox", "latest") { ManifestDigest = "sha256:00", Layers = [] });
-        await using var driver = new SlackerDriver(cli, "node drop-cache");
+        await using var driver = new SlackerDriver(cli, SlackerDriver.DefaultDropCache);
         var ct = CancellationToken.None;
 
         Assert.Null(await driver.StartAsync(ct));
@@ -40,7 +40,7 @@ public sealed class SlackerDriverTests : IDisposable
                 "import oci:/images/busybox:latest hellobench/busybox:latest",
                 "push hellobench/busybox:latest",
                 "rmi hellobench/busybox:latest",
-                "node drop-cache",
+                "node prune-cache",
                 "pull hellobench/busybox:latest",
                 "run --name hb-busybox-1-abc --network host hellobench/busybox:latest echo hello",
                 "stats hb-busybox-1-abc --format json",
@@ -53,12 +53,12 @@ public sealed class SlackerDriverTests : IDisposable
     public async Task Cli_Without_The_Driven_Commands_Is_Skipped_With_The_Reason()
     {
         var cli = StubCli(Path.Combine(_dir, "calls.log"), "Commands: server fsck gc");
-        await using var driver = new SlackerDriver(cli, "node drop-cache");
+        await using var driver = new SlackerDriver(cli, SlackerDriver.DefaultDropCache);
 
         var reason = await driver.StartAsync(CancellationToken.None);
 
         Assert.Contains("lacks the command(s) import, push, pull, run, stats", reason);
-        var missing = new SlackerDriver(Path.Combine(_dir, "absent"), "node drop-cache");
+        var missing = new SlackerDriver(Path.Combine(_dir, "absent"), SlackerDriver.DefaultDropCache);
         Assert.Contains("--slacker-cli", await missing.StartAsync(CancellationToken.None));
     }
 
@@ -71,7 +71,7 @@ public sealed class SlackerDriverTests : IDisposable
             case "$1" in
               --help) echo '{{help}}' ;;
               run) echo hello ;;
-              stats) echo '{"container": "x", "bytesFetched": 4096, "volumeBytes": 1048576}' ;;
+              stats) echo '{"name": "x", "imageBytes": 1048576, "volumeStats": {"chunksFetched": 1, "bytesFetched": 4096 } }' ;;
             esac
             exit 0
             """);

@@ -11,6 +11,9 @@ namespace Slacker.Bench.Drivers;
 /// </summary>
 public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : IContainerCliSystem
 {
+    /// <summary>`slacker node prune-cache`: empties the node chunk cache (the node refuses while containers run).</summary>
+    public const string DefaultDropCache = "node prune-cache";
+
     private static readonly string[] FetchedFields = ["bytesFetched", "fetchedBytes", "bytes_fetched", "BytesFetched"];
     private static readonly string[] SizeFields = ["volumeBytes", "imageBytes", "sizeBytes", "size"];
     private static readonly string[] DrivenCommands = ["import", "push", "pull", "run", "stats"];

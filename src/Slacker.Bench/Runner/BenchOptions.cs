@@ -1,3 +1,5 @@
+using Slacker.Bench.Drivers;
+
 namespace Slacker.Bench.Runner;
 
 /// <summary>Everything one `slacker bench` invocation was asked to do.</summary>
@@ -32,5 +34,5 @@ public sealed record BenchOptions
     public string SlackerCli { get; init; } = "slacker";
 
     /// <summary>The node command that empties the node chunk cache, split on spaces and passed to the slacker CLI.</summary>
-    public string SlackerDropCache { get; init; } = "node drop-cache";
+    public string SlackerDropCache { get; init; } = SlackerDriver.DefaultDropCache;
 }
