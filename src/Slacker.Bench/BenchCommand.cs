@@ -61,6 +61,10 @@ public static class BenchCommand
             DefaultValueFactory = _ => Drivers.SlackerDriver.DefaultDropCache,
         };
 
+        var reportOnly = new Option<string?>("--report")
+        {
+            Description = "Only render report.md and the SVG charts from an existing results.jsonl (into its directory, or --out if given).",
+        };
         var parity = new Option<bool>("--parity")
         {
             Description = "After the cycles, run the long-running parity load (pgbench, redis-benchmark) on images whose corpus entry has 'parity'.",
@@ -73,10 +77,26 @@ public static class BenchCommand
 
         var command = new Command("bench", "HelloBench: time push, pull and run of the corpus images with slacker, docker and podman.")
         {
-            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, dropCache, parity, paritySeconds,
+            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, dropCache, parity, paritySeconds, reportOnly,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
+            if (parse.GetValue(reportOnly) is { } results)
+            {
+                var into = parse.GetResult(output) is { Implicit: false } ? parse.GetValue(output)! : Path.GetDirectoryName(Path.GetFullPath(results))!;
+                try
+                {
+                    Report.ReportWriter.Write(results, into);
+                    Console.WriteLine(Path.Combine(into, Report.ReportWriter.MarkdownFile));
+                    return 0;
+                }
+                catch (Exception ex) when (ex is IOException or InvalidDataException)
+                {
+                    await Console.Error.WriteLineAsync($"error: cannot render {results}: {ex.Message}");
+                    return 2;
+                }
+            }
+
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
             var options = new BenchOptions
             {

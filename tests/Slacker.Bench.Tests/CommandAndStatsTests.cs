@@ -23,6 +23,34 @@ public sealed class CommandAndStatsTests
         Assert.NotEmpty(root.Parse(["bench", "--reps", "many"]).Errors);
     }
 
+    [Fact]
+    public async Task Report_Option_Renders_An_Existing_Results_File()
+    {
+        var dir = Directory.CreateTempSubdirectory("hb-cmd-").FullName;
+        try
+        {
+            var results = Path.Combine(dir, "results.jsonl");
+            File.WriteAllLines(results,
+            [
+                "{\"kind\":\"run\",\"reps\":1}",
+                "{\"kind\":\"system\",\"system\":\"docker\",\"status\":\"ok\"}",
+                "{\"kind\":\"measure\",\"system\":\"docker\",\"image\":\"debian\",\"rep\":1,\"op\":\"pull\",\"seconds\":2.5}",
+            ]);
+            var root = new RootCommand { BenchCommand.Create() };
+
+            var exit = await root.Parse(["bench", "--report", results]).InvokeAsync();
+
+            Assert.Equal(0, exit);
+            Assert.Contains("| debian |  |  | — | docker | — | 2.500 |", File.ReadAllText(Path.Combine(dir, "report.md")));
+            Assert.True(File.Exists(Path.Combine(dir, "times.svg")));
+            Assert.Equal(2, await root.Parse(["bench", "--report", Path.Combine(dir, "absent.jsonl")]).InvokeAsync());
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("{\"bytesFetched\": 1234, \"volumeBytes\": 99999}", 1234L, 99999L)]
     [InlineData("{\"container\": \"x\", \"io\": {\"fetchedBytes\": 7}}", 7L, null)]
