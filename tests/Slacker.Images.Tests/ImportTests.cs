@@ -16,7 +16,7 @@ public sealed class ImportTests(ServerFixture server) : IClassFixture<ServerFixt
     {
         using var registry = new RegistryClient(server.Address);
         await using var image = ImageSources.Open(source);
-        return await new ImageImporter(server.Blocks, registry).ImportAsync(image, ImageName.Parse(name), (options ?? new ImportOptions()) with { WorkDirectory = work.Path });
+        return await new ImageImporter(server.Blocks, registry, server.UploadVolume).ImportAsync(image, ImageName.Parse(name), (options ?? new ImportOptions()) with { WorkDirectory = work.Path });
     }
 
     [Fact]

@@ -3,10 +3,17 @@ using Slacker.Core.Api;
 using Slacker.Core.Model;
 using Slacker.Images.Distribution;
 using Slacker.Images.Sources;
-using Slacker.Node;
-using Slacker.Node.Volumes;
 
 namespace Slacker.Images.Import;
+
+/// <summary>A raw disk image turned into a server volume and its first snapshot, with what it cost.</summary>
+public sealed record VolumeUpload(string VolumeId, SnapshotInfo Snapshot, long Chunks, long ZeroChunks, long UploadedChunks, long UploadedBytes);
+
+/// <summary>
+/// Uploads a raw disk image as a volume and snapshots it: the node's VolumeImporter (the one implementation,
+/// shared with `slacker commit`), passed in so that this library does not depend on the node agent.
+/// </summary>
+public delegate Task<VolumeUpload> VolumeUploader(string imagePath, int chunkSize, string label, CancellationToken cancellationToken);
 
 /// <summary>What an import produced and what it cost.</summary>
 public sealed record ImportedImage(
@@ -27,8 +34,7 @@ public sealed record ImportedImage(
 /// Every check on the image happens before the first byte is uploaded; if publishing fails after the snapshot
 /// exists, the snapshot is released so gc can take it back.
 /// </summary>
-[System.Runtime.Versioning.SupportedOSPlatform("linux")]
-public sealed class ImageImporter(BlockStoreClient blocks, RegistryClient registry)
+public sealed class ImageImporter(BlockStoreClient blocks, RegistryClient registry, VolumeUploader uploadVolume)
 {
     public async Task<ImportedImage> ImportAsync(IImageSource source, ImageName name, ImportOptions options, CancellationToken cancellationToken = default)
     {
@@ -43,13 +49,12 @@ public sealed class ImageImporter(BlockStoreClient blocks, RegistryClient regist
         using var built = await RootFsBuilder.BuildAsync(source, image, options, cancellationToken).ConfigureAwait(false);
 
         RootFsBuilder.Report(options, ImportStage.Uploading, 0, image.Layers.Count, $"uploading the chunks the server lacks ({built.Layout.SizeBytes >> 20} MiB volume)");
-        var upload = await VolumeImporter.ImportAsync(new BlockStoreClientAdapter(blocks), built.ImagePath, options.ChunkSize, label: name.ToString(),
-            cancellationToken: cancellationToken).ConfigureAwait(false);
+        var upload = await uploadVolume(built.ImagePath, options.ChunkSize, name.ToString(), cancellationToken).ConfigureAwait(false);
         var snapshot = Digest.Parse(upload.Snapshot.Id);
         try
         {
             // The snapshot outlives the volume it was taken from; the tag (through the manifest) is what keeps it.
-            await blocks.DeleteVolumeAsync(upload.Volume.Id, cancellationToken).ConfigureAwait(false);
+            await blocks.DeleteVolumeAsync(upload.VolumeId, cancellationToken).ConfigureAwait(false);
             var slacker = SlackerImage.Create(image.Config.Config,
                 new SlackerImageLayer(snapshot.ToString(), options.ChunkSize, upload.Snapshot.Size), source.Description);
             RootFsBuilder.Report(options, ImportStage.Publishing, 0, image.Layers.Count, $"tagging {name}");

@@ -66,6 +66,9 @@ public sealed class SlackerImage
         return new SlackerImage(configBytes, layerBytes, JsonSerializer.SerializeToUtf8Bytes(manifest, ImagesJsonContext.Default.OciManifest));
     }
 
+    /// <summary>An existing Slacker image from its exact bytes (as stored in a registry or the local store).</summary>
+    public static SlackerImage FromParts(byte[] config, byte[] layer, byte[] manifest) => new(config, layer, manifest);
+
     /// <summary>Recognises a Slacker image among manifests; null (with the reason) for anything else.</summary>
     public static SlackerImageLayer? TryReadLayer(ManifestDocument manifest, Func<OciDescriptor, byte[]> readBlob, out string? why)
     {

@@ -2,7 +2,9 @@ namespace Slacker.Images.Tests.Support;
 
 /// <summary>
 /// A three-layer image exercising what flattening must get right: deletes, replacements and opaque
-/// directories over lower layers, hard links, symlinks, xattrs, modes and owners.
+/// directories over lower layers, hard links, symlinks, xattrs, modes and owners. Written as docker writes
+/// layers (a replaced directory is "dir + opaque marker", never "whiteout + dir" in one layer, on which
+/// overlay2 and the OCI spec disagree).
 /// </summary>
 public static class SampleImages
 {
@@ -18,6 +20,7 @@ public static class SampleImages
             .HardLink("usr/lib/liba.so.1", "usr/lib/liba.so")
             .Dir("var/").Dir("var/cache/").File("var/cache/one", "1").Dir("var/cache/sub/").File("var/cache/sub/two", "2")
             .Dir("tmp/", mode: 0x3FF)
+            .Dir("srv/").Dir("srv/data/").File("srv/data/x", "x")
             .Dir("home/").Dir("home/app/", mode: 0x1ED, uid: 1000, gid: 1000).File("home/app/.profile", "export A=1\n", uid: 1000, gid: 1000)
             .Tar();
         var middle = new LayerBuilder()
@@ -30,8 +33,9 @@ public static class SampleImages
         var top = new LayerBuilder()
             .Dir("usr/", xattrs: new Dictionary<string, string> { ["user.layer"] = "top" })
             .Dir("usr/lib/").File("usr/lib/liba.so", "replaced\n")
-            .Whiteout("home/app")
-            .Dir("home/").Dir("home/app/", mode: 0x1C0, uid: 2000, gid: 2000)
+            .Whiteout("srv")
+            // Replaced directory, written the way docker's own diff writes it: the directory, then its opaque marker.
+            .Dir("home/").Dir("home/app/", mode: 0x1C0, uid: 2000, gid: 2000).Opaque("home/app")
             .Symlink("opt/current", "app/run")
             .Tar();
         return new TestImage(baseLayer, middle, top);

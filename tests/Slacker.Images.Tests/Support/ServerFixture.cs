@@ -24,6 +24,13 @@ public sealed class ServerFixture : IAsyncLifetime
 
     private HttpClient? _http;
 
+    /// <summary>The node's VolumeImporter against this server, as the CLI wires it.</summary>
+    public async Task<Import.VolumeUpload> UploadVolume(string path, int chunkSize, string label, CancellationToken ct)
+    {
+        var result = await Node.Volumes.VolumeImporter.ImportAsync(new Node.BlockStoreClientAdapter(Blocks), path, chunkSize, label, cancellationToken: ct);
+        return new Import.VolumeUpload(result.Volume.Id, result.Snapshot, result.Chunks, result.ZeroChunks, result.UploadedChunks, result.UploadedBytes);
+    }
+
     public async Task InitializeAsync()
     {
         Host = await SlackerServerHost.StartAsync(
