@@ -88,6 +88,12 @@ public sealed class ChunkFetcher
         }
     }
 
+    /// <summary>True while a fetch of <paramref name="digest"/> is under way.</summary>
+    public bool IsPending(Digest digest) => _chunkFlights.ContainsKey(digest);
+
+    /// <summary>True while any chunk fetch is under way (tests wait for prefetches with it).</summary>
+    public bool IsPendingAny => !_chunkFlights.IsEmpty;
+
     /// <summary>A block-map page, from the cache or the server, verified; blocks up to <see cref="Timeout"/>.</summary>
     public byte[] GetPage(Digest page)
     {

@@ -17,6 +17,7 @@ namespace Slacker.Node.Volumes;
 public sealed class LazyVolume : IFuseFile, IDisposable
 {
     private const int LockStripes = 1024;
+    private const long SequentialSlack = 4L << 20;
 
     private readonly NodeStorage _node;
     private readonly DirtyChunkStore _dirty;
@@ -30,6 +31,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
     private BlockMapView _map;
     private VolumeState _state;
     private volatile bool _commitActive;
+    private long _lastReadEnd = -1;
     private int _disposed;
 
     private LazyVolume(NodeStorage node, VolumeState state, BlockMapView map, DirtyChunkStore dirty, FileStream attachLock, bool readOnly)
@@ -161,6 +163,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
             }
 
             Stats.Read(length);
+            PrefetchIfSequential(offset, end);
             return length;
         }
         catch (Exception e)
@@ -307,6 +310,55 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         _node.Fetcher.Fetch(needed, readAhead, _chunkSize, Stats);
     }
 
+    /// <summary>Requests the uncached chunks of [first, last] without waiting for them.</summary>
+    private void Prefetch(BlockMapView map, long first, long last)
+    {
+        var wanted = new List<Digest>((int)(last - first + 1));
+        for (var i = first; i <= last; i++)
+        {
+            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
+            {
+                wanted.Add(d);
+            }
+        }
+
+        _node.Fetcher.Fetch([], wanted, _chunkSize, Stats);
+    }
+
+    /// <summary>
+    /// Keeps a sequential reader from stalling on every read-ahead window: when the chunk half a window ahead
+    /// is neither cached nor on its way, the next window is requested now, without waiting for it. The kernel
+    /// reads a file front to back with several requests in flight, so "sequential" allows some slack.
+    /// </summary>
+    private void PrefetchIfSequential(long offset, long end)
+    {
+        var previousEnd = Interlocked.Exchange(ref _lastReadEnd, end);
+        var window = _node.Options.SequentialWindowChunks;
+        if (window == 0 || Math.Abs(offset - previousEnd) > SequentialSlack)
+        {
+            return;
+        }
+
+        var last = (end - 1) >> _chunkShift;
+        var trigger = last + Math.Max(1, window / 2);
+        var map = Volatile.Read(ref _map);
+        if (trigger >= Geometry.ChunkCount || _dirty.IsDirty(trigger) || !map.TryGetLoaded(trigger, out var digest)
+            || digest.IsZero || _node.Cache.Contains(digest) || _node.Fetcher.IsPending(digest))
+        {
+            return;
+        }
+
+        try
+        {
+            Prefetch(map, last + 1, Math.Min(last + window, Geometry.ChunkCount - 1));
+        }
+        catch (Exception e)
+        {
+            // Only a prefetch: the read that needs the chunk will fetch it again and report the error.
+            _logger.LogDebug("Volume {Volume}: prefetch after {Offset} failed: {Error}", VolumeId, end, e.Message);
+        }
+    }
+
     private void WriteChunk(long index, int within, ReadOnlySpan<byte> source)
     {
         lock (Stripe(index))
@@ -322,6 +374,12 @@ public sealed class LazyVolume : IFuseFile, IDisposable
                     }
                 }
 
+                return;
+            }
+
+            if (!source.ContainsAnyExcept((byte)0) && Volatile.Read(ref _map).Get(index).IsZero)
+            {
+                // Zeros onto a zero chunk change nothing (mkfs, discard-by-zeroing): keep it clean and free.
                 return;
             }
 

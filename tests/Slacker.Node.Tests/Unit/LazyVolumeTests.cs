@@ -12,8 +12,8 @@ public sealed class LazyVolumeTests : IDisposable
     private readonly InMemoryBlockStore _store = new();
     private readonly CapturingLoggerFactory _logs = new();
 
-    private NodeStorage Node(int readAhead = 4, TimeSpan? timeout = null) => NodeStorage.Open(
-        new NodeOptions { Root = _dir.Path, CacheCapacityBytes = 256L << 20, ReadAheadChunks = readAhead, FetchTimeout = timeout ?? TimeSpan.FromSeconds(10) },
+    private NodeStorage Node(int readAhead = 4, TimeSpan? timeout = null, int window = 0) => NodeStorage.Open(
+        new NodeOptions { Root = _dir.Path, CacheCapacityBytes = 256L << 20, ReadAheadChunks = readAhead, SequentialWindowChunks = window, FetchTimeout = timeout ?? TimeSpan.FromSeconds(10) },
         _store,
         _logs);
 
@@ -52,6 +52,7 @@ public sealed class LazyVolumeTests : IDisposable
 
         var buffer = new byte[4096];
         Assert.Equal(4096, volume.Read(0, buffer));
+        await WaitUntilAsync(() => !volume.Node.Fetcher.IsPendingAny); // the read returns before its read-ahead lands
         Assert.Equal(1, _store.BatchRequests);
         Assert.Equal(9, volume.StatsSnapshot().ChunksFetched);
 
@@ -62,7 +63,64 @@ public sealed class LazyVolumeTests : IDisposable
             Assert.Equal(FakeVolumes.Expected(content, i * (long)FakeVolumes.ChunkSize, 4096), buffer);
         }
 
-        Assert.Equal(1, _store.BatchRequests);
+        Assert.Equal(8, volume.StatsSnapshot().CacheHits);
+        Assert.Equal(1, volume.StatsSnapshot().CacheMisses);
+    }
+
+    [Fact]
+    public async Task A_sequential_reader_gets_the_next_window_requested_before_it_reaches_it()
+    {
+        var (snapshot, _) = await FakeVolumes.SnapshotAsync(_store, 64, Enumerable.Range(0, 64).Select(i => (long)i));
+        var clone = await FakeVolumes.CloneAsync(_store, snapshot);
+        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 2, window: 8), clone);
+
+        var buffer = new byte[FakeVolumes.ChunkSize];
+        for (var i = 0; i < 40; i++)
+        {
+            Assert.Equal(buffer.Length, volume.Read(i * (long)FakeVolumes.ChunkSize, buffer));
+            await WaitUntilAsync(() => !volume.Node.Fetcher.IsPendingAny);
+        }
+
+        // Only the very first read had to wait for the server; every later chunk was prefetched in time.
+        Assert.Equal(1, volume.StatsSnapshot().CacheMisses);
+        Assert.Equal(39, volume.StatsSnapshot().CacheHits);
+    }
+
+    [Fact]
+    public async Task Random_reads_do_not_trigger_prefetch()
+    {
+        var (snapshot, _) = await FakeVolumes.SnapshotAsync(_store, 256, Enumerable.Range(0, 256).Select(i => (long)i));
+        var clone = await FakeVolumes.CloneAsync(_store, snapshot);
+        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 0, window: 64), clone);
+
+        var buffer = new byte[4096];
+        foreach (var index in new long[] { 200, 3, 150, 77, 20 })
+        {
+            Assert.Equal(buffer.Length, volume.Read(index * FakeVolumes.ChunkSize, buffer));
+        }
+
+        Assert.Equal(5, volume.StatsSnapshot().ChunksFetched);
+    }
+
+    [Fact]
+    public async Task Zeros_written_onto_a_zero_chunk_leave_it_clean()
+    {
+        var (snapshot, _) = await FakeVolumes.SnapshotAsync(_store, 64, [1]);
+        var clone = await FakeVolumes.CloneAsync(_store, snapshot);
+        using var volume = await LazyVolume.OpenAsync(Node(), clone);
+
+        Assert.Equal(FakeVolumes.ChunkSize * 4, volume.Write(8L * FakeVolumes.ChunkSize, new byte[FakeVolumes.ChunkSize * 4]));
+        Assert.Equal(0, volume.DirtyChunks);
+        Assert.Equal(FakeVolumes.ChunkSize, volume.Write(1L * FakeVolumes.ChunkSize, new byte[FakeVolumes.ChunkSize]));
+        Assert.Equal(1, volume.DirtyChunks); // zeros over data are a real change
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        for (var i = 0; i < 500 && !condition(); i++)
+        {
+            await Task.Delay(10);
+        }
     }
 
     [Fact]

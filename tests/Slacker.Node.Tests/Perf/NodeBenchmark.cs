@@ -1,0 +1,257 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using Slacker.Node.Attach;
+using Slacker.Node.Native;
+using Slacker.Node.Tests.Infrastructure;
+using Slacker.Node.Volumes;
+
+namespace Slacker.Node.Tests.Perf;
+
+/// <summary>The measurements of docs/perf/node.md, against a real server process and the real kernel path.</summary>
+internal static class NodeBenchmark
+{
+    private const long BigFileBytes = 512L << 20;
+
+    public static async Task<string> RunAsync(int runs, Action<string> log)
+    {
+        await using var harness = await NodeHarness.StartAsync();
+        var report = new StringBuilder();
+        report.AppendLine(CultureInfo.InvariantCulture, $"runs per cell: {runs} (median reported), {Environment.ProcessorCount} CPUs, load average {File.ReadAllText("/proc/loadavg").Trim()}");
+        report.AppendLine();
+
+        // 1. Attach + mount of a clone of a 16 GiB volume.
+        var small = harness.Directory.Sub("tree16");
+        Directory.CreateDirectory(small);
+        Ext4Image.WriteRandomTree(small, files: 50, maxFileBytes: 1 << 20, seed: 16);
+        var image16 = harness.Directory.Sub("image16.ext4");
+        Ext4Image.Build(image16, 16L << 30, small);
+        var clock = Stopwatch.StartNew();
+        var import16 = await VolumeImporter.ImportAsync(harness.Store, image16);
+        log($"imported 16 GiB image in {clock.ElapsedMilliseconds} ms: {import16.UploadedChunks} chunks uploaded, {import16.ZeroChunks} zero chunks");
+        File.Delete(image16);
+
+        var coldAttach = new List<double>();
+        var warmAttach = new List<double>();
+        var warmNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub("node-warm16") }, harness.Store);
+        for (var run = -1; run < runs; run++)
+        {
+            var coldNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub($"node-cold16-{run + 1}") }, harness.Store);
+            coldAttach.Add(await TimeAttachAsync(harness, coldNode, import16.Snapshot.Id));
+            warmAttach.Add(await TimeAttachAsync(harness, warmNode, import16.Snapshot.Id));
+        }
+
+        coldAttach.RemoveAt(0); // the first run also warms up the JIT and the server
+        warmAttach.RemoveAt(0); // the first warm run filled the cache
+        report.AppendLine("| measurement | median | runs |");
+        report.AppendLine("|---|---:|---|");
+        Row(report, "attach + mount a clone of a 16 GiB volume, cold node cache (ms)", coldAttach);
+        Row(report, "attach + mount a clone of a 16 GiB volume, warm node cache (ms)", warmAttach);
+
+        // 2. Sequential read of a 512 MiB file: local loop device vs lazy (cold / warm).
+        var tree = harness.Directory.Sub("treeseq");
+        Directory.CreateDirectory(tree);
+        var bytes = new byte[1 << 20];
+        var random = new Random(1);
+        await using (var file = File.Create(Path.Combine(tree, "big.bin")))
+        {
+            for (long written = 0; written < BigFileBytes; written += bytes.Length)
+            {
+                random.NextBytes(bytes);
+                file.Write(bytes);
+            }
+        }
+
+        var image = harness.Directory.Sub("imageseq.ext4");
+        Ext4Image.Build(image, 1L << 30, tree);
+        Directory.Delete(tree, recursive: true);
+        clock.Restart();
+        var import = await VolumeImporter.ImportAsync(harness.Store, image);
+        log($"imported 1 GiB image with a 512 MiB file in {clock.ElapsedMilliseconds} ms");
+
+        var local = new List<double>();
+        var cold = new List<double>();
+        var warm = new List<double>();
+        var seqWarmNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub("node-warmseq") }, harness.Store);
+        await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id); // fills the warm cache
+        for (var run = 0; run < runs; run++)
+        {
+            local.Add(ReadLocal(harness, image));
+            var coldNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub($"node-coldseq-{run}") }, harness.Store);
+            cold.Add(await ReadLazyAsync(harness, coldNode, import.Snapshot.Id));
+            Directory.Delete(coldNode.Paths.Root, recursive: true);
+            warm.Add(await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id));
+            log($"run {run}: local {local[^1]:0} MiB/s, cold {cold[^1]:0} MiB/s, warm {warm[^1]:0} MiB/s");
+        }
+
+        Row(report, "sequential read 512 MiB file, local image through a plain loop device (MiB/s)", local);
+        Row(report, "sequential read 512 MiB file, lazy clone, cold node cache (MiB/s)", cold);
+        Row(report, "sequential read 512 MiB file, lazy clone, warm node cache (MiB/s)", warm);
+        report.AppendLine(CultureInfo.InvariantCulture, $"| cold / local | {Median(cold) / Median(local):P0} | |");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| warm / local | {Median(warm) / Median(local):P0} | |");
+
+        // 3. 4 KiB random reads of cached chunks straight from the FUSE file.
+        var dataChunks = NonZeroChunks(image, 64 << 10);
+        foreach (var threads in new[] { 1, 4 })
+        {
+            var rates = new List<double>();
+            var volumeId = await harness.CloneAsync(import.Snapshot.Id);
+            var attached = await new VolumeAttacher(seqWarmNode).AttachAsync(volumeId);
+            try
+            {
+                for (var run = 0; run < runs; run++)
+                {
+                    rates.Add(RandomReads(attached.FusePath, dataChunks, threads, TimeSpan.FromSeconds(3)));
+                }
+
+                var stats = attached.Volume.StatsSnapshot();
+                log($"{threads} thread(s): {stats}");
+                Row(report, $"4 KiB random reads from the node cache via the FUSE file, {threads} thread(s) (req/s)", rates);
+                report.AppendLine(CultureInfo.InvariantCulture, $"| (that volume: {stats.CacheHits} cache hits, {stats.ChunksFetched} chunks fetched) | | |");
+            }
+            finally
+            {
+                attached.Detach();
+            }
+        }
+
+        return report.ToString();
+    }
+
+    private static async Task<double> TimeAttachAsync(NodeHarness harness, NodeStorage node, string snapshot)
+    {
+        var clone = await harness.CloneAsync(snapshot);
+        var clock = Stopwatch.StartNew();
+        var attached = await new VolumeAttacher(node).AttachAsync(clone);
+        try
+        {
+            _ = Directory.EnumerateFileSystemEntries(attached.MountPath).Count();
+            return clock.Elapsed.TotalMilliseconds;
+        }
+        finally
+        {
+            attached.Detach();
+        }
+    }
+
+    private static async Task<double> ReadLazyAsync(NodeHarness harness, NodeStorage node, string snapshot)
+    {
+        var attached = await new VolumeAttacher(node).AttachAsync(await harness.CloneAsync(snapshot));
+        try
+        {
+            var rate = ReadFile(Path.Combine(attached.MountPath, "big.bin"));
+            var fuse = attached.FuseStats;
+            Console.WriteLine($"  FUSE: {fuse.ReadRequests} reads, {fuse.BytesRead / Math.Max(1, fuse.ReadRequests) / 1024} KiB average; volume: {attached.Volume.StatsSnapshot()}");
+            return rate;
+        }
+        finally
+        {
+            attached.Detach();
+        }
+    }
+
+    private static double ReadLocal(NodeHarness harness, string image)
+    {
+        var mount = harness.Directory.Sub("local-mnt");
+        Directory.CreateDirectory(mount);
+        var device = Ext4Image.Run("losetup", "--direct-io=on", "-b", "4096", "-r", "-f", "--show", image).Trim();
+        try
+        {
+            Ext4Image.Run("mount", "-t", "ext4", "-o", "ro,noatime", device, mount);
+            try
+            {
+                return ReadFile(Path.Combine(mount, "big.bin"));
+            }
+            finally
+            {
+                Ext4Image.Run("umount", mount);
+            }
+        }
+        finally
+        {
+            Ext4Image.Run("losetup", "-d", device);
+        }
+    }
+
+    private static double ReadFile(string path)
+    {
+        var buffer = new byte[1 << 20];
+        var clock = Stopwatch.StartNew();
+        long total = 0;
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0))
+        {
+            int n;
+            while ((n = stream.Read(buffer)) > 0)
+            {
+                total += n;
+            }
+        }
+
+        return total / (1024.0 * 1024.0) / clock.Elapsed.TotalSeconds;
+    }
+
+    private static List<long> NonZeroChunks(string image, int chunkSize)
+    {
+        var result = new List<long>();
+        var buffer = new byte[chunkSize];
+        using var stream = File.OpenRead(image);
+        for (long index = 0; stream.Read(buffer) == chunkSize; index++)
+        {
+            if (buffer.AsSpan().ContainsAnyExcept((byte)0))
+            {
+                result.Add(index);
+            }
+        }
+
+        return result;
+    }
+
+    private static unsafe double RandomReads(string fusePath, List<long> chunks, int threads, TimeSpan duration)
+    {
+        long total = 0;
+        using var start = new Barrier(threads + 1);
+        var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+        {
+            var fd = Libc.Open(fusePath, Libc.O_RDONLY | Libc.O_DIRECT | Libc.O_CLOEXEC);
+            var buffer = (byte*)NativeMemory.AlignedAlloc(4096, 4096);
+            var random = new Random(t);
+            long done = 0;
+            try
+            {
+                start.SignalAndWait();
+                var until = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
+                while (Stopwatch.GetTimestamp() < until)
+                {
+                    var offset = (chunks[random.Next(chunks.Count)] * (64 << 10)) + (random.Next(16) * 4096L);
+                    if (Libc.Pread(fd, buffer, 4096, offset) != 4096)
+                    {
+                        throw new IOException($"pread at {offset} failed: errno {Libc.LastErrno}");
+                    }
+
+                    done++;
+                }
+            }
+            finally
+            {
+                Interlocked.Add(ref total, done);
+                NativeMemory.AlignedFree(buffer);
+                Libc.Close(fd);
+            }
+        })).ToList();
+        workers.ForEach(w => w.Start());
+        start.SignalAndWait();
+        var clock = Stopwatch.StartNew();
+        workers.ForEach(w => w.Join());
+        return total / clock.Elapsed.TotalSeconds;
+    }
+
+    private static void Row(StringBuilder report, string name, List<double> values) =>
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | **{Median(values):0}** | {string.Join(" / ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))} |");
+
+    private static double Median(List<double> values)
+    {
+        var sorted = values.Order().ToList();
+        return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
+    }
+}
