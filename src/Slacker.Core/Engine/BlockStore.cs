@@ -33,12 +33,19 @@ public sealed class BlockStore(IMetadataStore metadata, IChunkStore chunks, IChu
             throw BlockStoreErrors.BodyTooLarge(ChunkGeometry.MaxChunkSize);
         }
 
-        if (!digest.Matches(data.Span))
+        if (ZeroChunks.IsZeroChunk(digest))
+        {
+            return digest.Matches(data.Span) ? false : throw BlockStoreErrors.DigestMismatch(digest, data.Length);
+        }
+
+        try
+        {
+            return await chunks.PutAsync(digest, data, ct);
+        }
+        catch (DigestMismatchException)
         {
             throw BlockStoreErrors.DigestMismatch(digest, data.Length);
         }
-
-        return !ZeroChunks.IsZeroChunk(digest) && await chunks.PutAsync(digest, data, ct);
     }
 
     /// <summary>Stores a chunk streamed from a request body, verifying it on the way. True if newly stored.</summary>

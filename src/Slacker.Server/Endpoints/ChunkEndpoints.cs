@@ -85,7 +85,7 @@ public static class ChunkEndpoints
         var request = await RequestReader.ReadJsonAsync(context.Request, CoreJsonContext.Default.MissingChunksRequest, context.RequestAborted);
         var digests = RequestReader.ParseDigests(request.Digests, "digests", BlockStore.MaxMissingQuery);
         var missing = await store.FindMissingAsync(digests, context.RequestAborted);
-        return Results.Json(new MissingChunksResponse([.. missing.Select(d => d.ToString())]), CoreJsonContext.Default.MissingChunksResponse);
+        return Results.Json(new MissingChunksResponse([.. missing.Select(d => d.ToString())]), ServerJson.Context.MissingChunksResponse);
     }
 
     /// <summary>

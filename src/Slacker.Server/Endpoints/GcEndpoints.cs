@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Slacker.Core.Api;
 using Slacker.Core.Engine;
+using Slacker.Server.Http;
 
 namespace Slacker.Server.Endpoints;
 
@@ -12,7 +13,7 @@ public static class GcEndpoints
     public static IEndpointRouteBuilder MapGc(this IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/gc", async (GarbageCollector gc) =>
-            Results.Json(await gc.RunAsync(CancellationToken.None), CoreJsonContext.Default.GcReport));
+            Results.Json(await gc.RunAsync(CancellationToken.None), ServerJson.Context.GcReport));
         return app;
     }
 }

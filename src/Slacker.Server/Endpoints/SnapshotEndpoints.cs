@@ -30,13 +30,13 @@ public static class SnapshotEndpoints
             list.Add(snapshot.ToInfo(await store.GetSnapshotUsersAsync(snapshot.Id, ct)));
         }
 
-        return Results.Json<IReadOnlyList<SnapshotInfo>>(list, CoreJsonContext.Default.IReadOnlyListSnapshotInfo);
+        return Results.Json<IReadOnlyList<SnapshotInfo>>(list, ServerJson.Context.IReadOnlyListSnapshotInfo);
     }
 
     private static async Task<IResult> GetAsync(string id, BlockStore store, CancellationToken ct)
     {
         var snapshot = await store.GetSnapshotAsync(RequestReader.ParseDigest(id, "snapshot id"), ct);
-        return Results.Json(snapshot.ToInfo(await store.GetSnapshotUsersAsync(snapshot.Id, ct)), CoreJsonContext.Default.SnapshotInfo);
+        return Results.Json(snapshot.ToInfo(await store.GetSnapshotUsersAsync(snapshot.Id, ct)), ServerJson.Context.SnapshotInfo);
     }
 
     private static async Task<IResult> GetRootAsync(string id, BlockStore store, CancellationToken ct) =>
@@ -45,7 +45,7 @@ public static class SnapshotEndpoints
     private static async Task<IResult> ReleaseAsync(string id, BlockStore store, CancellationToken ct)
     {
         var snapshot = await store.ReleaseSnapshotAsync(RequestReader.ParseDigest(id, "snapshot id"), ct);
-        return Results.Json(snapshot.ToInfo(await store.GetSnapshotUsersAsync(snapshot.Id, ct)), CoreJsonContext.Default.SnapshotInfo, statusCode: StatusCodes.Status202Accepted);
+        return Results.Json(snapshot.ToInfo(await store.GetSnapshotUsersAsync(snapshot.Id, ct)), ServerJson.Context.SnapshotInfo, statusCode: StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> GetPageAsync(string digest, BlockStore store, CancellationToken ct) =>

@@ -47,17 +47,17 @@ public static class VolumeEndpoints
             volume = (await store.CreateVolumeAsync(size, request.ChunkSize ?? ChunkGeometry.DefaultChunkSize, request.Label, ct)).ToInfo();
         }
 
-        return Results.Json(volume, CoreJsonContext.Default.VolumeInfo, statusCode: StatusCodes.Status201Created);
+        return Results.Json(volume, ServerJson.Context.VolumeInfo, statusCode: StatusCodes.Status201Created);
     }
 
     private static async Task<IResult> ListAsync(BlockStore store, CancellationToken ct)
     {
         var volumes = await store.ListVolumesAsync(ct);
-        return Results.Json<IReadOnlyList<VolumeInfo>>([.. volumes.Select(v => v.ToInfo())], CoreJsonContext.Default.IReadOnlyListVolumeInfo);
+        return Results.Json<IReadOnlyList<VolumeInfo>>([.. volumes.Select(v => v.ToInfo())], ServerJson.Context.IReadOnlyListVolumeInfo);
     }
 
     private static async Task<IResult> GetAsync(string id, BlockStore store, CancellationToken ct) =>
-        Results.Json((await store.GetVolumeAsync(id, ct)).ToInfo(), CoreJsonContext.Default.VolumeInfo);
+        Results.Json((await store.GetVolumeAsync(id, ct)).ToInfo(), ServerJson.Context.VolumeInfo);
 
     private static async Task<IResult> DeleteAsync(string id, BlockStore store, CancellationToken ct)
     {
@@ -82,7 +82,7 @@ public static class VolumeEndpoints
         }
 
         var volume = await store.UpdateMapAsync(id, changes, ct);
-        return Results.Json(volume.ToInfo(), CoreJsonContext.Default.VolumeInfo);
+        return Results.Json(volume.ToInfo(), ServerJson.Context.VolumeInfo);
     }
 
     private static async Task<IResult> GetMapAsync(string id, BlockStore store, CancellationToken ct)
@@ -92,7 +92,7 @@ public static class VolumeEndpoints
         var map = new VolumeBlockMap(
             volume.Id, volume.Geometry.VolumeSize, volume.Geometry.ChunkSize, volume.BaseSnapshot?.ToString(),
             [.. state.Changes.Select(c => new BlockMapEntry(c.Index, c.Digest.IsZero ? null : c.Digest.ToString()))]);
-        return Results.Json(map, CoreJsonContext.Default.VolumeBlockMap);
+        return Results.Json(map, ServerJson.Context.VolumeBlockMap);
     }
 
     private static async Task<IResult> SnapshotAsync(string id, HttpContext context, BlockStore store)
@@ -103,6 +103,6 @@ public static class VolumeEndpoints
         // (the commit is atomic anyway; this just avoids wasted work on a retry).
         var snapshot = await store.SnapshotAsync(id, request.Label, CancellationToken.None);
         var users = await store.GetSnapshotUsersAsync(snapshot.Id, ct);
-        return Results.Json(snapshot.ToInfo(users), CoreJsonContext.Default.SnapshotInfo, statusCode: StatusCodes.Status201Created);
+        return Results.Json(snapshot.ToInfo(users), ServerJson.Context.SnapshotInfo, statusCode: StatusCodes.Status201Created);
     }
 }

@@ -54,6 +54,6 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorM
         context.Response.Clear();
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json";
-        await JsonSerializer.SerializeAsync(context.Response.Body, new ApiError(code, message), CoreJsonContext.Default.ApiError);
+        await JsonSerializer.SerializeAsync(context.Response.Body, new ApiError(code, message), ServerJson.Context.ApiError);
     }
 }
