@@ -8,6 +8,16 @@ Func<Command>[] commands =
     ServerCommand.Create,
     FsckCommand.Create,
     GcCommand.Create,
+    NodeCommand.Create,
+    RunCommand.Create,
+    PsCommand.Create,
+    LogsCommand.Create,
+    StopCommand.Create,
+    KillCommand.Create,
+    RmCommand.Create,
+    CommitCommand.Create,
+    StatsCommand.Create,
+    ContainerInspectCommand.Create,
     ServerBenchCommand.Create,
 ];
 
@@ -18,4 +28,4 @@ foreach (var create in commands)
     root.Subcommands.Add(create());
 }
 
-return await root.Parse(args).InvokeAsync();
+return await root.Parse(RunCommand.SeparateContainerCommand(args)).InvokeAsync();

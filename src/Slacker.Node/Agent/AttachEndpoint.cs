@@ -38,6 +38,10 @@ public static class AttachEndpoint
             header[0] = AttachProtocol.Exit;
             await SendAsync(socket, header, JsonSerializer.SerializeToUtf8Bytes(new WaitResponse(record.ExitCode, record.Error), AgentJsonContext.Default.WaitResponse), stop.Token);
             await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "exited", stop.Token);
+
+            // Let the client read everything and answer the close: cancelling a pending receive aborts the
+            // connection, and an abort can drop the Exit message still in Kestrel's output buffer.
+            await Task.WhenAny(input, Task.Delay(TimeSpan.FromSeconds(5), stop.Token));
         }
         catch (Exception e) when (e is WebSocketException or OperationCanceledException)
         {

@@ -88,7 +88,8 @@ public sealed class NodeAgent : IAsyncDisposable
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.ListenUnixSocket(Options.SocketPath));
         await using var app = builder.Build();
         app.UseWebSockets();
-        app.Use((http, next) => NodeApi.HandleErrorsAsync(http, () => next(http)));
+        var apiLogger = loggers.CreateLogger("Slacker.Node.Api");
+        app.Use((http, next) => NodeApi.HandleErrorsAsync(http, () => next(http), apiLogger));
         NodeApi.Map(app, this);
         await app.StartAsync(cancellationToken);
 

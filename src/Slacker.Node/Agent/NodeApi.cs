@@ -79,7 +79,7 @@ public static class NodeApi
     }
 
     /// <summary>Every failure becomes {"error", "message"} with a status that says whose fault it was.</summary>
-    public static async Task HandleErrorsAsync(HttpContext http, Func<Task> next)
+    public static async Task HandleErrorsAsync(HttpContext http, Func<Task> next, Microsoft.Extensions.Logging.ILogger logger)
     {
         try
         {
@@ -100,6 +100,11 @@ public static class NodeApi
         catch (OperationCanceledException) when (http.RequestAborted.IsCancellationRequested)
         {
             // The client went away.
+        }
+        catch (Exception e) when (!http.Response.HasStarted)
+        {
+            Microsoft.Extensions.Logging.LoggerExtensions.LogError(logger, e, "{Method} {Path} failed", http.Request.Method, http.Request.Path);
+            await WriteErrorAsync(http, StatusCodes.Status500InternalServerError, "INTERNAL", $"The node failed: {e.Message}");
         }
     }
 

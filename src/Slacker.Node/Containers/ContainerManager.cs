@@ -351,7 +351,10 @@ public sealed class ContainerManager : IAsyncDisposable
             }
             catch (Exception e)
             {
+                // Waiters must not hang on a removal that failed; the container stays listed with the reason.
                 _logger.LogError(e, "Container {Id}: automatic removal failed.", record.ShortId);
+                record.Error = $"Automatic removal failed: {e.Message}";
+                entry.Removed.TrySetResult();
             }
         }
     }
