@@ -8,6 +8,12 @@ namespace Slacker.Bench;
 /// <summary>The `bench` command: HelloBench over the corpus, for slacker and the systems it is compared with.</summary>
 public static class BenchCommand
 {
+    /// <summary>
+    /// How long a host should let the command clean up after Ctrl+C/SIGTERM (InvocationConfiguration.ProcessTerminationTimeout):
+    /// the daemons the bench started are stopped by PID and their mounts removed, which takes seconds.
+    /// </summary>
+    public static readonly TimeSpan ShutdownTimeout = TimeSpan.FromSeconds(90);
+
     public static Command Create()
     {
         var corpus = new Option<string?>("--corpus")
