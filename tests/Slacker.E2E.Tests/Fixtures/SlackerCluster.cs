@@ -88,14 +88,14 @@ public sealed class SlackerCluster : IAsyncDisposable
     }
 
     /// <summary>Starts a node; <paramref name="freshData"/> gives it a new data dir (an empty chunk cache).</summary>
-    public async Task StartNodeAsync(bool freshData = false, params string[] extra)
+    public async Task StartNodeAsync(bool freshData = false, string? serverUrl = null)
     {
         if (NodeData.Length == 0 || freshData)
         {
             NodeData = Path.Join(Root, $"node{_nodeCount++}");
         }
 
-        Node = new SlackerProcess.Background(["node", "--data", NodeData, "--socket", Socket, "--server", ServerUrl, .. extra]);
+        Node = new SlackerProcess.Background(["node", "--data", NodeData, "--socket", Socket, "--server", serverUrl ?? ServerUrl]);
         await Node.WaitForOutputAsync("Node ready", TimeSpan.FromMinutes(1));
     }
 

@@ -25,7 +25,7 @@ public static partial class SlackerProcess
         };
         if (user is not null)
         {
-            foreach (var a in new[] { "--reuid", user, "--regid", user, "--clear-groups", "dotnet" })
+            foreach (var a in new[] { "--reuid", user, "--regid", "nogroup", "--clear-groups", "dotnet" })
             {
                 info.ArgumentList.Add(a);
             }

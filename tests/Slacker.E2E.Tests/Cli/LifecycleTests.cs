@@ -1,0 +1,132 @@
+using System.Text.Json;
+using Slacker.Core.Api;
+using Slacker.Core.Model;
+using Slacker.E2E.Tests.Fixtures;
+
+namespace Slacker.E2E.Tests.Cli;
+
+/// <summary>Commit and a fresh node, a node killed with -9, and many containers from one cold image.</summary>
+public sealed class LifecycleTests : IAsyncLifetime
+{
+    private SlackerCluster _cluster = null!;
+    private string _snapshot = "";
+
+    public async Task InitializeAsync()
+    {
+        _cluster = await SlackerCluster.StartAsync();
+        _snapshot = await _cluster.ImportBusyboxAsync("busybox:1");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _cluster.DisposeAsync();
+    }
+
+    private string NodeLog => "\nnode:\n" + _cluster.Node?.Output;
+
+    [Fact]
+    public async Task Commit_After_A_Change_Then_A_Fresh_Node_Runs_The_New_Image()
+    {
+        var change = await _cluster.CliAsync("run", "--name", "editor", "busybox:1", "sh", "-c", "echo 'changed by slacker' > /etc/motd");
+        Assert.True(change.ExitCode == 0, change + NodeLog);
+
+        var commit = await _cluster.CliAsync("commit", "--format", "json", "editor", "busybox:2");
+        Assert.True(commit.ExitCode == 0, commit + NodeLog);
+        using var result = JsonDocument.Parse(commit.Stdout);
+        Assert.StartsWith("sha256:", result.RootElement.GetProperty("snapshot").GetString(), StringComparison.Ordinal);
+        Assert.NotEqual(_snapshot, result.RootElement.GetProperty("snapshot").GetString());
+
+        // The commit moved what the container changed, not the image.
+        Assert.InRange(result.RootElement.GetProperty("dirtyChunks").GetInt64(), 1, 64);
+        Assert.True((await _cluster.CliAsync("rm", "editor")).ExitCode == 0);
+
+        await _cluster.StopNodeAsync();
+        Assert.Empty(_cluster.MountsUnderRoot());
+        await _cluster.StartNodeAsync(freshData: true);
+        var fresh = await _cluster.CliAsync("run", "--rm", "busybox:2", "cat", "/etc/motd");
+        Assert.True(fresh.ExitCode == 0, fresh + NodeLog);
+        Assert.Equal("changed by slacker\n", fresh.Stdout);
+
+        var old = await _cluster.CliAsync("run", "--rm", "busybox:1", "sh", "-c", "cat /etc/motd 2>/dev/null || echo none");
+        Assert.Equal("none\n", old.Stdout);
+    }
+
+    [Fact]
+    public async Task Node_Killed_With_Sigkill_Tells_The_Truth_After_Restart_And_Leaves_No_Mounts()
+    {
+        var sleeper = await _cluster.CliAsync("run", "-d", "--name", "sleeper", "busybox:1", "sleep", "1000");
+        Assert.True(sleeper.ExitCode == 0, sleeper + NodeLog);
+        var quick = await _cluster.CliAsync("run", "-d", "--name", "quick", "busybox:1", "sh", "-c", "sleep 2; exit 5");
+        Assert.True(quick.ExitCode == 0, quick + NodeLog);
+        Assert.Contains(_cluster.MountsUnderRoot(), m => m.EndsWith("/root", StringComparison.Ordinal));
+
+        _cluster.Node!.Signal(9);
+        await _cluster.Node.Process.WaitForExitAsync();
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await _cluster.StartNodeAsync();
+
+        var ps = await _cluster.CliAsync("ps", "-a", "--format", "json");
+        Assert.True(ps.ExitCode == 0, ps + NodeLog);
+        var records = ps.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        var byName = records.ToDictionary(r => r.GetProperty("name").GetString()!);
+        Assert.Equal("exited", byName["quick"].GetProperty("status").GetString());
+        Assert.Equal(5, byName["quick"].GetProperty("exitCode").GetInt32());
+        Assert.Equal("exited", byName["sleeper"].GetProperty("status").GetString());
+        Assert.Equal(137, byName["sleeper"].GetProperty("exitCode").GetInt32());
+        Assert.Contains("node stopped", byName["sleeper"].GetProperty("error").GetString(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_cluster.MountsUnderRoot(), m => m.StartsWith(Path.Join(_cluster.NodeData, "mnt"), StringComparison.Ordinal));
+
+        // The recovered node runs containers again.
+        var again = await _cluster.CliAsync("run", "--rm", "busybox:1", "echo", "back");
+        Assert.Equal("back\n", again.Stdout);
+        Assert.True((await _cluster.CliAsync("rm", "quick", "sleeper")).ExitCode == 0);
+    }
+
+    [Fact]
+    public async Task Eight_Containers_From_One_Cold_Image_Fetch_Each_Chunk_Once()
+    {
+        var servedBefore = await _cluster.MetricAsync("slacker_chunks_served_total");
+        var runs = Enumerable.Range(0, 8).Select(_ => _cluster.CliAsync("run", "--rm", "busybox:1", "md5sum", "/bin/busybox")).ToList();
+        var results = await Task.WhenAll(runs);
+        foreach (var result in results)
+        {
+            Assert.True(result.ExitCode == 0, result + NodeLog);
+        }
+
+        Assert.Single(results.Select(r => r.Stdout).Distinct());
+        var served = await _cluster.MetricAsync("slacker_chunks_served_total") - servedBefore;
+
+        // Distinct chunks the node fetched: its cache, less the snapshot's block-map root and pages.
+        using var http = new HttpClient { BaseAddress = new Uri(_cluster.ServerUrl) };
+        var root = await new BlockStoreClient(http).GetRootAsync(Digest.Parse(_snapshot));
+        var metadata = new HashSet<string>(root.Pages.ToArray().Where(p => !p.IsZero).Select(p => p.Hex)) { Digest.Parse(_snapshot).Hex };
+        var cached = Directory.EnumerateFiles(Path.Join(_cluster.NodeData, "cache"), "*", SearchOption.AllDirectories)
+            .Select(Path.GetFileName)
+            .Where(name => name!.Length == 64 && !metadata.Contains(name))
+            .Count();
+        Assert.True(cached > 0, "the containers fetched nothing");
+        Assert.Equal(cached, served);
+    }
+
+    [Fact]
+    public async Task Clear_Errors_For_No_Server_And_Not_Root()
+    {
+        await _cluster.StopNodeAsync();
+        await _cluster.StartNodeAsync(freshData: true, serverUrl: "http://127.0.0.1:9");
+        var noServer = await _cluster.CliAsync("run", "--rm", "busybox:1", "true");
+        Assert.Equal(125, noServer.ExitCode);
+        Assert.Contains("Cannot reach the Slacker server at http://127.0.0.1:9/", noServer.Stderr, StringComparison.Ordinal);
+
+        var notRoot = await SlackerProcess.RunAsync(["ps", "--socket", _cluster.Socket], user: "nobody");
+        Assert.Equal(1, notRoot.ExitCode);
+        Assert.Contains("run this as root", notRoot.Stderr, StringComparison.Ordinal);
+
+        var nodeNotRoot = await SlackerProcess.RunAsync(["node", "--data", Path.Join(_cluster.Root, "nobody"), "--socket", Path.Join(_cluster.Root, "n.sock")], user: "nobody");
+        Assert.Equal(1, nodeNotRoot.ExitCode);
+        Assert.Contains("must run as root", nodeNotRoot.Stderr, StringComparison.Ordinal);
+
+        var noNode = await SlackerProcess.RunAsync(["ps", "--socket", Path.Join(_cluster.Root, "absent.sock")]);
+        Assert.Equal(1, noNode.ExitCode);
+        Assert.Contains("No slacker node is listening", noNode.Stderr, StringComparison.Ordinal);
+    }
+}
