@@ -11,9 +11,10 @@ namespace Slacker.Node.Cache;
 /// <summary>
 /// The node-wide content-addressed cache: one file per chunk (or block-map page) at
 /// <c>DIR/&lt;first two hex digits&gt;/&lt;64 hex digits&gt;</c>, shared by every volume on the node, bounded in
-/// size with LRU eviction. Files are written by temp+rename, so a name always stands for complete bytes that
-/// were verified when they arrived; after a restart the index is rebuilt from the directory and each file is
-/// hashed once on its first read, because a crash may have garbled a file that was never fsynced.
+/// size with LRU eviction. A blob enters the index only after its file is completely written, so within a
+/// process a name in the index always stands for complete bytes that were verified when they arrived. Files
+/// are not fsynced (the cache can always be refetched): after a restart the index is rebuilt from the
+/// directory and each file is hashed once on its first read, because a crash may have left it short or garbled.
 /// </summary>
 public sealed class ChunkCache
 {
@@ -191,15 +192,18 @@ public sealed class ChunkCache
             }
         }
 
-        var final = PathOf(digest);
-        var temp = Path.Combine(_tempDirectory, $"{digest.Hex}.{Environment.ProcessId}.{Interlocked.Increment(ref _tempCounter)}");
-        using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length))
+        if (!TryCreateExclusive(digest, data))
         {
-            RandomAccess.Write(handle, data, 0);
-        }
+            // The name exists (a leftover, or a racing writer of the same bytes): replace it atomically.
+            var final = PathOf(digest);
+            var temp = Path.Combine(_tempDirectory, $"{digest.Hex}.{Environment.ProcessId}.{Interlocked.Increment(ref _tempCounter)}");
+            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length))
+            {
+                RandomAccess.Write(handle, data, 0);
+            }
 
-        System.IO.Directory.CreateDirectory(Path.GetDirectoryName(final)!);
-        File.Move(temp, final, overwrite: true);
+            File.Move(temp, final, overwrite: true);
+        }
 
         var entry = new CacheEntry(data.Length, Interlocked.Increment(ref _clock), verified: true) { Pins = pin ? 1 : 0 };
         if (_entries.TryAdd(digest, entry))
@@ -239,6 +243,63 @@ public sealed class ChunkCache
     {
         var hex = digest.Hex;
         return Path.Combine(Directory, hex[..2], hex);
+    }
+
+    /// <summary>
+    /// The common case of <see cref="Put"/> in three syscalls: create the final name exclusively and write it. No
+    /// reader can see the file half-written, because the index learns of it only afterwards; a crash can leave it
+    /// short, which the first read after the restart catches (entries found at start are verified once).
+    /// </summary>
+    private unsafe bool TryCreateExclusive(Digest digest, ReadOnlySpan<byte> data)
+    {
+        Span<byte> path = stackalloc byte[_directoryUtf8.Length + NameTail];
+        FormatPath(digest, path);
+        int fd;
+        fixed (byte* p = path)
+        {
+            fd = Libc.Open(p, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1A4 /* 0644 */);
+        }
+
+        if (fd < 0)
+        {
+            var errno = Libc.LastErrno;
+            return errno == Libc.EEXIST
+                ? false
+                : throw new IOException($"Creating cached blob {digest} under {Directory} failed: {Libc.ErrnoText(errno)}. Check space and permissions there.");
+        }
+
+        try
+        {
+            fixed (byte* d = data)
+            {
+                var done = 0;
+                while (done < data.Length)
+                {
+                    var n = Libc.Pwrite(fd, d + done, (nuint)(data.Length - done), done);
+                    if (n < 0)
+                    {
+                        var errno = Libc.LastErrno;
+                        if (errno == Libc.EINTR)
+                        {
+                            continue;
+                        }
+
+                        throw new IOException($"Writing cached blob {digest} under {Directory} failed: {Libc.ErrnoText(errno)}. Free space there or lower the cache size.");
+                    }
+
+                    done += (int)n;
+                }
+            }
+        }
+        catch
+        {
+            Libc.Close(fd);
+            TryDelete(PathOf(digest));
+            throw;
+        }
+
+        Libc.Close(fd);
+        return true;
     }
 
     private void FormatPath(Digest digest, Span<byte> path)
@@ -359,6 +420,12 @@ public sealed class ChunkCache
         }
 
         System.IO.Directory.CreateDirectory(_tempDirectory);
+        for (var i = 0; i < 256; i++)
+        {
+            // Made once here so that Put never has to.
+            System.IO.Directory.CreateDirectory(Path.Combine(Directory, i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
+        }
+
         var found = new List<(Digest Digest, long Size, DateTime Time)>();
         foreach (var fanout in System.IO.Directory.EnumerateDirectories(Directory))
         {

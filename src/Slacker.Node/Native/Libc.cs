@@ -11,7 +11,9 @@ internal static unsafe partial class Libc
     private const string Lib = "libc";
 
     public const int O_RDONLY = 0;
+    public const int O_WRONLY = 1;
     public const int O_RDWR = 2;
+    public const int O_EXCL = 0x80;
     public const int O_CREAT = 0x40;
     public const int O_CLOEXEC = 0x80000;
     public const int O_DIRECTORY = 0x10000;
@@ -20,6 +22,7 @@ internal static unsafe partial class Libc
     public const int ENXIO = 6;
     public const int ENOENT = 2;
     public const int EINTR = 4;
+    public const int EEXIST = 17;
     public const int EBUSY = 16;
     public const int EINVAL = 22;
     public const int ENOSPC = 28;
@@ -92,17 +95,4 @@ internal static unsafe partial class Libc
     public static int LastErrno => Marshal.GetLastPInvokeError();
 
     public static string ErrnoText(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
-
-    /// <summary>Retries a call that a signal interrupted; the runtime's own signals can land on any thread.</summary>
-    public static nint Retry(Func<nint> call)
-    {
-        while (true)
-        {
-            var result = call();
-            if (result >= 0 || LastErrno != EINTR)
-            {
-                return result;
-            }
-        }
-    }
 }
