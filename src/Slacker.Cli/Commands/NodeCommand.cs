@@ -1,7 +1,17 @@
 using System.CommandLine;
+using System.Net;
+using System.Net.Http;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using Slacker.Core.Api;
+using Slacker.Core.Model;
+using Slacker.Images.Distribution;
+using Slacker.Images.Import;
+using Slacker.Images.Oci;
+using Slacker.Images.Operations;
+using Slacker.Images.Store;
 using Slacker.Node.Agent;
+using Slacker.Node.Containers;
 
 namespace Slacker.Cli.Commands;
 
@@ -35,7 +45,9 @@ public static class NodeCommand
             }).SetMinimumLevel(LogLevel.Information));
             try
             {
-                await using var agent = await NodeAgent.OpenAsync(options, loggers, images: null, ct);
+                var store = LocalImageStore.Default(Path.GetFullPath(options.DataDir));
+                await using var agent = await NodeAgent.OpenAsync(options, loggers,
+                    http => new StoreImageResolver(new ImageService(http.BaseAddress!, store)), ct);
                 await agent.ServeAsync(loggers, ct);
             }
             catch (NodeAgentException e)
@@ -66,5 +78,63 @@ public static class NodeCommand
         }));
         command.Subcommands.Add(info);
         return command;
+    }
+}
+
+/// <summary>
+/// The node's images are the ones in its local image store (DATA/images, the store `slacker pull` fills): run
+/// finds an image there, or pulls it (which reads its manifest only) when the node does not have it yet; commit
+/// records the new image there, and `slacker push` publishes it.
+/// </summary>
+public sealed class StoreImageResolver(ImageService images) : IImageResolver
+{
+    public async Task<Slacker.Node.Agent.ResolvedImage> ResolveAsync(string reference, CancellationToken cancellationToken)
+    {
+        var name = Parse(reference);
+        SlackerImage image;
+        try
+        {
+            image = images.Local.Find(name.ToString()) is { } local
+                ? images.Local.ReadImage(local)
+                : (await images.PullAsync(name, cancellationToken)).Image;
+        }
+        catch (RegistryException e) when (e.Status == HttpStatusCode.NotFound)
+        {
+            throw new ContainerException(ContainerErrors.ImageUnknown,
+                $"No such image: '{reference}' (not on this node, nor in the registry at {images.Server}). Import it first ('slacker import ...'); 'slacker images' lists them.");
+        }
+        catch (ImageFormatException e)
+        {
+            throw new ContainerException(ContainerErrors.ImageUnknown, e.Message, e);
+        }
+        catch (Exception e) when (e is HttpRequestException or RegistryException or BlockStoreException)
+        {
+            throw new ContainerException(ContainerErrors.ServerUnreachable,
+                $"Cannot reach the Slacker server at {images.Server}: {e.Message}. Start it ('slacker server') or give the node its address (slacker node --server URL).", e);
+        }
+
+        return new Slacker.Node.Agent.ResolvedImage(reference, Digest.Compute(image.ManifestBytes).ToString(), image.Layer.Snapshot,
+            image.Layer.Size, image.Layer.ChunkSize, ImageRunConfig.Parse(image.ConfigBytes), image.ConfigBytes);
+    }
+
+    public async Task<string> RecordCommitAsync(string reference, Slacker.Node.Agent.ResolvedImage parent, string snapshot, CancellationToken cancellationToken)
+    {
+        var name = Parse(reference);
+        var config = ImageConfigDocument.Parse(parent.ConfigJson).Config;
+        var image = SlackerImage.Create(config, new SlackerImageLayer(snapshot, parent.ChunkSize, parent.Size), $"commit of {parent.Reference}");
+        await images.Local.AddAsync(name.ToString(), image, cancellationToken);
+        return Digest.Compute(image.ManifestBytes).ToString();
+    }
+
+    private static ImageName Parse(string reference)
+    {
+        try
+        {
+            return ImageName.Parse(reference);
+        }
+        catch (FormatException e)
+        {
+            throw new ContainerException(ContainerErrors.BadRequest, e.Message, e);
+        }
     }
 }

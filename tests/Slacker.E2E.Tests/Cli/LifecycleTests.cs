@@ -39,6 +39,7 @@ public sealed class LifecycleTests : IAsyncLifetime
         // The commit moved what the container changed, not the image.
         Assert.InRange(result.RootElement.GetProperty("dirtyChunks").GetInt64(), 1, 64);
         Assert.True((await _cluster.CliAsync("rm", "editor")).ExitCode == 0);
+        await _cluster.PushFromNodeAsync("busybox:2");
 
         await _cluster.StopNodeAsync();
         Assert.Empty(_cluster.MountsUnderRoot());

@@ -143,6 +143,13 @@ public sealed class SlackerCluster : IAsyncDisposable
         return imported.Snapshot.Id;
     }
 
+    /// <summary>`slacker push`'s work: publish an image from the node's local store to the server's registry.</summary>
+    public async Task PushFromNodeAsync(string reference)
+    {
+        var service = new Slacker.Images.Operations.ImageService(new Uri(ServerUrl + "/"), Slacker.Images.Store.LocalImageStore.Default(NodeData));
+        await service.PushAsync(Slacker.Images.Import.ImageName.Parse(reference));
+    }
+
     /// <summary>A counter from the server's Prometheus /metrics.</summary>
     public async Task<long> MetricAsync(string name)
     {
