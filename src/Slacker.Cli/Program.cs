@@ -19,6 +19,15 @@ Func<Command>[] commands =
     StatsCommand.Create,
     ContainerInspectCommand.Create,
     ServerBenchCommand.Create,
+    ImportCommand.Create,
+    ConvertCommand.Create,
+    ExportCommand.Create,
+    PushCommand.Create,
+    PullCommand.Create,
+    TagCommand.Create,
+    ImagesCommand.Create,
+    RmiCommand.Create,
+    InspectCommand.Create,
 ];
 
 var root = new RootCommand("Slacker: containers that start fast because images are lazily fetched block-level snapshots.");
@@ -28,4 +37,7 @@ foreach (var create in commands)
     root.Subcommands.Add(create());
 }
 
-return await root.Parse(RunCommand.SeparateContainerCommand(args)).InvokeAsync();
+// After Ctrl-C/SIGTERM a command gets 90 s to finish (default 2 s): `slacker node` stops its containers and
+// detaches their roots in order, and `slacker run` waits for the container it asked to stop.
+return await root.Parse(RunCommand.SeparateContainerCommand(args))
+    .InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = TimeSpan.FromSeconds(90) });

@@ -26,7 +26,8 @@ public sealed record ImportedImage(
     long UploadedChunks,
     long UploadedBytes,
     TimeSpan Duration,
-    IReadOnlyList<string> Warnings);
+    IReadOnlyList<string> Warnings,
+    SlackerImage Image);
 
 /// <summary>
 /// `slacker import`: standard image -> flattened ext4 (see <see cref="RootFsBuilder"/>) -> volume and snapshot
@@ -60,7 +61,7 @@ public sealed class ImageImporter(BlockStoreClient blocks, RegistryClient regist
             RootFsBuilder.Report(options, ImportStage.Publishing, 0, image.Layers.Count, $"tagging {name}");
             var manifest = await SlackerImagePublisher.PublishAsync(registry, name.Repository, name.Tag, slacker, cancellationToken).ConfigureAwait(false);
             RootFsBuilder.Report(options, ImportStage.Done, 0, image.Layers.Count, $"{name} is {manifest} (snapshot {snapshot})");
-            return new ImportedImage(name, manifest, snapshot, upload.Snapshot.Size, upload.Chunks, upload.ZeroChunks, upload.UploadedChunks, upload.UploadedBytes, clock.Elapsed, built.Warnings);
+            return new ImportedImage(name, manifest, snapshot, upload.Snapshot.Size, upload.Chunks, upload.ZeroChunks, upload.UploadedChunks, upload.UploadedBytes, clock.Elapsed, built.Warnings, slacker);
         }
         finally
         {

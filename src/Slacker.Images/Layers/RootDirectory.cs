@@ -182,9 +182,10 @@ internal sealed class RootDirectory : IDisposable
         return names;
     }
 
+    /// <summary>dup with close-on-exec: a tool another thread starts must never inherit a handle on this file system (it would keep it busy).</summary>
     public static int Dup(int fd)
     {
-        var copy = Sys.Dup(fd);
+        var copy = Sys.Fcntl(fd, Sys.F_DUPFD_CLOEXEC, 0);
         return copy >= 0 ? copy : throw new IOException($"dup failed: {Sys.Describe(Sys.LastError)}");
     }
 

@@ -88,8 +88,10 @@ internal static unsafe partial class Sys
     [LibraryImport(Lib, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int OpenAt(int dirfd, string path, int flags, uint mode);
 
-    [LibraryImport(Lib, EntryPoint = "dup", SetLastError = true)]
-    public static partial int Dup(int fd);
+    public const int F_DUPFD_CLOEXEC = 1030;
+
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
 
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);

@@ -42,18 +42,19 @@ public sealed class RegistryReferences(IMetadataStore metadata, IChunkStore blob
             throw new RegistryApiException(400, "MANIFEST_INVALID", $"the Slacker snapshot layer {layer.Digest} does not name a snapshot digest.");
         }
 
-        if (snapshotLayer.Server is not null)
+        if (await metadata.GetSnapshotAsync(snapshot, ct) is not null)
         {
-            return null;
+            return snapshot;
         }
 
-        if (await metadata.GetSnapshotAsync(snapshot, ct) is null)
+        // An image whose chunks live on another Slacker server: this registry only carries its manifest.
+        if (snapshotLayer.Server is null)
         {
             throw new RegistryApiException(400, "MANIFEST_BLOB_UNKNOWN",
                 $"the Slacker image names snapshot {snapshot}, which this server does not have: import the image here ('slacker import') instead of pushing only its manifest.", snapshot.ToString());
         }
 
-        return snapshot;
+        return null;
     }
 
     public async Task AddAsync(string repo, Digest manifest, IEnumerable<Digest> targets, CancellationToken ct)

@@ -1,0 +1,46 @@
+using Slacker.Images.Tests.Support;
+
+namespace Slacker.Images.Tests;
+
+/// <summary>podman, with storage of its own, pushes to and pulls from the server's registry.</summary>
+public sealed class PodmanInteropTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public async Task Podman_pushes_to_and_pulls_from_the_server()
+    {
+        using var work = new TempDirectory("podman");
+        var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "sample.tar"), "localhost/sample:podman");
+        // podman refuses a runroot longer than 50 characters.
+        var runRoot = $"/run/slk-pod-{Guid.NewGuid():N}"[..21];
+        string[] podman = ["--root", Path.Combine(work.Path, "root"), "--runroot", runRoot, "--storage-driver", "vfs",
+            "--cgroup-manager", "cgroupfs", "--events-backend", "none", "--tmpdir", Path.Combine(work.Path, "tmp")];
+        var remote = $"{server.Registry}/podman/sample:1";
+        try
+        {
+            await Tool.RunAsync("podman", [.. podman, "load", "-i", archive]);
+            await Tool.RunAsync("podman", [.. podman, "push", "--tls-verify=false", "localhost/sample:podman", "docker://" + remote]);
+            var id = (await Tool.RunAsync("podman", [.. podman, "image", "inspect", "--format", "{{.Id}}", "localhost/sample:podman"])).Trim();
+            await Tool.RunAsync("podman", [.. podman, "rmi", "-a", "-f"]);
+            await Tool.RunAsync("podman", [.. podman, "pull", "--tls-verify=false", remote]);
+            Assert.Equal(id, (await Tool.RunAsync("podman", [.. podman, "image", "inspect", "--format", "{{.Id}}", remote])).Trim());
+        }
+        finally
+        {
+            await Tool.RunRawAsync("podman", null, [.. podman, "rmi", "-a", "-f"]);
+            // vfs storage may leave its own mounts (shm, overlay for layers) under our root; they are ours.
+            foreach (var line in File.ReadAllLines("/proc/self/mountinfo").Reverse())
+            {
+                var mountPoint = line.Split(' ')[4];
+                if (mountPoint.StartsWith(work.Path + "/", StringComparison.Ordinal) || mountPoint.StartsWith(runRoot + "/", StringComparison.Ordinal))
+                {
+                    await Tool.RunRawAsync("umount", null, "-l", mountPoint);
+                }
+            }
+
+            if (Directory.Exists(runRoot))
+            {
+                Directory.Delete(runRoot, recursive: true);
+            }
+        }
+    }
+}
