@@ -24,6 +24,9 @@ public sealed record NodeOptions
     /// <summary>How long a server request may take before the read that waits for it fails with EIO.</summary>
     public TimeSpan FetchTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>Concurrent batch requests that one large fetch (a sequential window) is split into.</summary>
+    public int FetchParallelism { get; init; } = 2;
+
     /// <summary>Map entries per PATCH during a commit.</summary>
     public int MapBatchSize { get; init; } = 8192;
 

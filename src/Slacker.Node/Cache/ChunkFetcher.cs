@@ -15,6 +15,7 @@ public sealed class ChunkFetcher
     /// <summary>docs/API.md: a batch is at most 1024 digests and 64 MiB.</summary>
     public const int MaxBatchDigests = 1024;
     public const long MaxBatchBytes = 64L << 20;
+    private const int MinParallelBatch = 16;
 
     private readonly ConcurrentDictionary<Digest, TaskCompletionSource> _chunkFlights = new();
     private readonly ConcurrentDictionary<Digest, Lazy<Task<byte[]>>> _pageFlights = new();
@@ -23,13 +24,17 @@ public sealed class ChunkFetcher
     private readonly ILogger _logger;
     private long _chunksFetched, _bytesFetched, _batches, _pagesFetched;
 
-    public ChunkFetcher(ChunkCache cache, IBlockStore store, TimeSpan timeout, ILogger logger)
+    public ChunkFetcher(ChunkCache cache, IBlockStore store, TimeSpan timeout, ILogger logger, int parallelBatches = 2)
     {
         _cache = cache;
         _store = store;
         Timeout = timeout;
         _logger = logger;
+        ParallelBatches = Math.Max(1, parallelBatches);
     }
+
+    /// <summary>A claim is split into at most this many concurrent batch requests (of at least 16 chunks each).</summary>
+    public int ParallelBatches { get; }
 
     /// <summary>How long one server request may take before the read that waits for it fails with EIO.</summary>
     public TimeSpan Timeout { get; }
@@ -58,7 +63,11 @@ public sealed class ChunkFetcher
         Claim(readAhead, claimed, null);
         if (claimed.Count > 0)
         {
-            var perBatch = (int)Math.Clamp(MaxBatchBytes / Math.Max(chunkSize, ChunkGeometry.MinChunkSize), 1, MaxBatchDigests);
+            // Big claims (a sequential window) go out as a few concurrent requests, so that the server's file
+            // reads, the transfer and the node's hashing and cache writes overlap instead of taking turns.
+            var limit = (int)Math.Clamp(MaxBatchBytes / Math.Max(chunkSize, ChunkGeometry.MinChunkSize), 1, MaxBatchDigests);
+            var share = (claimed.Count + ParallelBatches - 1) / ParallelBatches;
+            var perBatch = Math.Min(limit, Math.Max(MinParallelBatch, share));
             for (var start = 0; start < claimed.Count; start += perBatch)
             {
                 var batch = claimed.GetRange(start, Math.Min(perBatch, claimed.Count - start));

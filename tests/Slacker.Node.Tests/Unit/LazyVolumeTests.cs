@@ -103,6 +103,26 @@ public sealed class LazyVolumeTests : IDisposable
     }
 
     [Fact]
+    public async Task A_cache_hit_allocates_nothing()
+    {
+        var (snapshot, content) = await FakeVolumes.SnapshotAsync(_store, 64, [0, 1, 2, 3]);
+        var clone = await FakeVolumes.CloneAsync(_store, snapshot);
+        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 4), clone);
+        var buffer = new byte[3 * FakeVolumes.ChunkSize];
+        Assert.Equal(buffer.Length, volume.Read(1000, buffer)); // fetches, loads the page, JIT-compiles
+        Assert.Equal(buffer.Length, volume.Read(1000, buffer));
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1000; i++)
+        {
+            volume.Read(1000 + (i % 7 * 4096), buffer);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(FakeVolumes.Expected(content, 1000 + (999 % 7 * 4096), buffer.Length), buffer);
+    }
+
+    [Fact]
     public async Task Zeros_written_onto_a_zero_chunk_leave_it_clean()
     {
         var (snapshot, _) = await FakeVolumes.SnapshotAsync(_store, 64, [1]);
