@@ -81,6 +81,15 @@ public sealed class LifecycleTests : IAsyncLifetime
         var again = await _cluster.CliAsync("run", "--rm", "busybox:1", "echo", "back");
         Assert.Equal("back\n", again.Stdout);
         Assert.True((await _cluster.CliAsync("rm", "quick", "sleeper")).ExitCode == 0);
+
+        // A graceful stop (SIGTERM) stops the running containers and detaches their roots.
+        Assert.Equal(0, (await _cluster.CliAsync("run", "-d", "--name", "napper", "busybox:1", "sleep", "1000")).ExitCode);
+        await _cluster.StopNodeAsync();
+        Assert.Empty(_cluster.MountsUnderRoot());
+        await _cluster.StartNodeAsync();
+        var napper = await _cluster.CliAsync("ps", "-a");
+        Assert.Contains("napper", napper.Stdout, StringComparison.Ordinal);
+        Assert.Contains("Exited (137)", napper.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]

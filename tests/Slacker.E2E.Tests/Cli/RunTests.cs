@@ -38,7 +38,7 @@ public sealed class RunTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task Stdin_Env_Workdir_User_Bind_Mount_And_Network_None()
+    public async Task Stdin_Env_Workdir_User_Bind_Mount_Tty_And_Network_None()
     {
         var script = await _cluster.CliWithStdinAsync("echo from script; echo $((6 * 7))\nexit 3\n", "run", "--rm", "-i", "busybox:1", "sh");
         Assert.True(script.ExitCode == 3, script + NodeLog);
@@ -57,6 +57,10 @@ public sealed class RunTests : IAsyncLifetime
         Assert.True(bind.ExitCode == 0, bind + NodeLog);
         Assert.Equal("from the host\nread-only\n", bind.Stdout);
         Assert.Equal("out\n", await File.ReadAllTextAsync(Path.Join(host, "out.txt")));
+
+        var terminal = await _cluster.CliAsync("run", "--rm", "-t", "busybox:1", "tty");
+        Assert.True(terminal.ExitCode == 0, terminal + NodeLog);
+        Assert.Equal("/dev/pts/0\r\n", terminal.Stdout);
 
         var network = await _cluster.CliAsync("run", "--rm", "--network", "none", "busybox:1", "ls", "/sys/class/net");
         Assert.True(network.ExitCode == 0, network + NodeLog);

@@ -119,35 +119,25 @@ public sealed class SlackerCluster : IAsyncDisposable
     }
 
     /// <summary>
-    /// Puts the busybox root on the server as a Slacker image NAME:TAG: an ext4 built from the directory, imported
-    /// as a volume (only missing chunks move), snapshotted, and recorded in the server's registry.
+    /// Puts the busybox root on the server as a Slacker image NAME:TAG through the real import path: a standard
+    /// OCI layout imported with `slacker import oci:DIR:TAG NAME` (flattened into ext4, chunks uploaded,
+    /// snapshotted, recorded in the server's registry). Returns the image's snapshot id.
     /// </summary>
     public async Task<string> ImportBusyboxAsync(string reference)
     {
-        var template = await BusyboxRootfs.TemplateAsync();
-        var image = Path.Join(Root, "busybox.ext4");
-        await using (var file = new FileStream(image, FileMode.Create))
-        {
-            file.SetLength(64L << 20);
-        }
-
-        var mkfs = await BusyboxRootfs.Run("mkfs.ext4", Root, "-q", "-F", "-b", "4096", "-d", template, image);
-        Assert.True(mkfs.ExitCode == 0, mkfs.Output);
-        using var http = new HttpClient { BaseAddress = new Uri(ServerUrl) };
-        var imported = await VolumeImporter.ImportAsync(new BlockStoreClientAdapter(new BlockStoreClient(http)), image, label: reference);
-        var config = Encoding.UTF8.GetBytes(
-            """{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[]}}""");
-        var parent = new ResolvedImage(reference, "", imported.Snapshot.Id, imported.Volume.Size, imported.Volume.ChunkSize, ImageRunConfig.Empty, config);
-        await new RegistryImageResolver(http).RecordCommitAsync(reference, parent, imported.Snapshot.Id, CancellationToken.None);
-        File.Delete(image);
-        return imported.Snapshot.Id;
+        var layout = await BusyboxOciLayout.WriteAsync(Path.Join(Root, "busybox-oci"), "1");
+        var import = await SlackerProcess.RunAsync(["import", "--server", ServerUrl, "--node-data", Path.Join(Root, "importer"), layout, reference]);
+        Assert.True(import.ExitCode == 0, import.ToString());
+        var service = new Slacker.Images.Operations.ImageService(new Uri(ServerUrl + "/"), Slacker.Images.Store.LocalImageStore.Default(Path.Join(Root, "importer")));
+        var image = await service.FetchAsync(Slacker.Images.Import.ImageName.Parse(reference));
+        return image.Image.Layer.Snapshot;
     }
 
-    /// <summary>`slacker push`'s work: publish an image from the node's local store to the server's registry.</summary>
+    /// <summary>`slacker push NAME` from the current node's image store to the server's registry.</summary>
     public async Task PushFromNodeAsync(string reference)
     {
-        var service = new Slacker.Images.Operations.ImageService(new Uri(ServerUrl + "/"), Slacker.Images.Store.LocalImageStore.Default(NodeData));
-        await service.PushAsync(Slacker.Images.Import.ImageName.Parse(reference));
+        var push = await SlackerProcess.RunAsync(["push", "--server", ServerUrl, "--node-data", NodeData, reference]);
+        Assert.True(push.ExitCode == 0, push.ToString());
     }
 
     /// <summary>A counter from the server's Prometheus /metrics.</summary>
