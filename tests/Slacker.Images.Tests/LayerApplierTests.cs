@@ -50,12 +50,8 @@ public sealed class LayerApplierTests
     {
         await using var fs = await ScratchExt4.CreateAsync();
         // VFS_CAP_REVISION_2 cap_net_raw+ep: not valid UTF-8, which System.Formats.Tar alone would mangle.
-        var capability = new byte[] { 0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00 };
-        var placeholder = Encoding.ASCII.GetBytes(new string('Q', capability.Length));
-        var tar = new LayerBuilder()
-            .File("bin/ping", "ELF", mode: 0x1ED, xattrs: new Dictionary<string, string> { ["security.capability"] = Encoding.ASCII.GetString(placeholder) })
-            .Tar();
-        Apply.Layers(fs.Root, RawTar.Patch(tar, placeholder, capability));
+        var capability = LayerBuilder.NetRawCapability;
+        Apply.Layers(fs.Root, new LayerBuilder().FileWithBinaryXattr("bin/ping", "ELF", "security.capability", capability).Tar());
 
         Assert.Equal(capability, Xattrs.Get(Path.Combine(fs.Root, "bin/ping"), "security.capability"));
     }

@@ -36,6 +36,7 @@ public sealed class RootFsBuilderTests
         Assert.Contains("usr d 0755 0:0 xattr:user.layer=746f70", listing);
         Assert.Contains("usr/lib/liba.so f 0644 0:0 size=9", listing);
         Assert.Contains("usr/lib/liba.so.1 f 0644 0:0 size=40000", listing);
+        Assert.Contains("xattr:security.capability=" + Convert.ToHexStringLower(LayerBuilder.NetRawCapability), listing);
     }
 
     [Fact]

@@ -10,6 +10,18 @@ public sealed class LayerBuilder
     public static readonly DateTimeOffset Time = new(2024, 5, 1, 12, 0, 0, TimeSpan.Zero);
 
     private readonly List<Action<TarWriter>> _entries = [];
+    private readonly List<(byte[] Placeholder, byte[] Value)> _patches = [];
+
+    /// <summary>VFS_CAP_REVISION_2 cap_net_raw+ep: a binary xattr value that is not valid UTF-8.</summary>
+    public static readonly byte[] NetRawCapability = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00];
+
+    /// <summary>A file with a binary xattr: written with a same-length ASCII placeholder, patched into the tar bytes (PAX data is not checksummed).</summary>
+    public LayerBuilder FileWithBinaryXattr(string name, string content, string xattr, byte[] value, int mode = 0x1ED)
+    {
+        var placeholder = Encoding.ASCII.GetBytes(Guid.NewGuid().ToString("N").PadRight(value.Length, 'Q')[..value.Length]);
+        _patches.Add((placeholder, value));
+        return File(name, content, mode, xattrs: new Dictionary<string, string> { [xattr] = Encoding.ASCII.GetString(placeholder) });
+    }
 
     public LayerBuilder Dir(string name, int mode = 0x1ED, int uid = 0, int gid = 0, IReadOnlyDictionary<string, string>? xattrs = null) =>
         Add(TarEntryType.Directory, name, mode, uid, gid, null, null, xattrs);
@@ -87,7 +99,13 @@ public sealed class LayerBuilder
             }
         }
 
-        return output.ToArray();
+        var tar = output.ToArray();
+        foreach (var (placeholder, value) in _patches)
+        {
+            tar = RawTar.Patch(tar, placeholder, value);
+        }
+
+        return tar;
     }
 
     public byte[] Gzip() => Compress.Gzip(Tar());

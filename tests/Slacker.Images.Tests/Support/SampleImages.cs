@@ -13,6 +13,7 @@ public static class SampleImages
         var baseLayer = new LayerBuilder()
             .Dir("bin/").File("bin/busybox", "#!/bin/sh\n# pretend busybox\n", mode: 0x1ED)
             .Symlink("bin/sh", "busybox")
+            .FileWithBinaryXattr("bin/ping", "#!/bin/sh\n# pretend ping\n", "security.capability", LayerBuilder.NetRawCapability)
             .Dir("etc/").File("etc/passwd", "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n")
             .File("etc/motd", "welcome\n")
             .Dir("usr/", xattrs: new Dictionary<string, string> { ["user.layer"] = "base" })
