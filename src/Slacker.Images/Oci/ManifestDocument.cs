@@ -68,7 +68,7 @@ public sealed class ManifestDocument
         }
         catch (JsonException e)
         {
-            throw new ImageFormatException($"The manifest is not valid JSON ({e.Message}): send an OCI image manifest or index.", e);
+            throw new ImageFormatException($"The manifest cannot be read as an OCI manifest or index: it is not a JSON object of that shape ({e.Message}).", e);
         }
 
         var mediaType = probe.MediaType;
