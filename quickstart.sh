@@ -17,6 +17,7 @@ REPO=$(pwd)
 DATA="$REPO/.data"
 BIN="$DATA/bin"
 PORT="${SLACKER_QUICKSTART_PORT:-17070}"
+CORPUS_IMAGE="${SLACKER_QUICKSTART_IMAGE:-debian}"   # an entry of bench/corpus.json
 SERVER="http://127.0.0.1:$PORT"
 SOCK="$DATA/node.sock"
 SERVER_PID=""
@@ -61,7 +62,10 @@ trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f s", b - a }'; }
-slacker() { dotnet "$BIN/slacker/slacker.dll" "$@"; }
+# An array, not a function: "${SLACKER[@]}" ... & must give $! = the dotnet process itself, which
+# stop_pid signals; a backgrounded function would be a subshell whose death leaves dotnet running.
+SLACKER=(dotnet "$BIN/slacker/slacker.dll")
+slacker() { "${SLACKER[@]}" "$@"; }
 
 declare -a SUMMARY=()
 step() { # LABEL COMMAND...: run, time, remember
@@ -94,13 +98,13 @@ mkdir -p "$BIN"
 step "build slacker" dotnet publish src/Slacker.Cli -c Release -o "$BIN/slacker" --artifacts-path "$DATA/artifacts" -v quiet -nologo
 step "build slacker-bench (image builder)" dotnet publish bench/Slacker.Bench.Tool -c Release -o "$BIN/bench" --artifacts-path "$DATA/artifacts" -v quiet -nologo
 
-say "3. a small real image: Debian minbase (cached after the first time)"
+say "3. a small real image: $CORPUS_IMAGE from bench/corpus.json (Debian minbase based; cached after the first time)"
 IMAGE_REF=""
 build_image() {
-    IMAGE_REF=$(dotnet "$BIN/bench/slacker-bench.dll" bench --build-only --images debian | grep -o 'oci:[^ ]*' | head -1)
-    [ -n "$IMAGE_REF" ] || die "the corpus builder printed no oci: reference for the debian image"
+    IMAGE_REF=$(dotnet "$BIN/bench/slacker-bench.dll" bench --build-only --images "$CORPUS_IMAGE" | grep -o 'oci:[^ ]*' | head -1)
+    [ -n "$IMAGE_REF" ] || die "the corpus builder printed no oci: reference for the $CORPUS_IMAGE image"
 }
-step "build debian minbase image" build_image
+step "build $CORPUS_IMAGE image" build_image
 echo "image layout: $IMAGE_REF"
 
 say "4. server and node on $DATA"
@@ -108,14 +112,14 @@ rm -rf "$DATA/server" "$DATA/node-a" "$DATA/node-b" "$SOCK"
 if curl -fsS "$SERVER/healthz" >/dev/null 2>&1; then
     die "something already answers on 127.0.0.1:$PORT; stop it or set SLACKER_QUICKSTART_PORT"
 fi
-slacker server --data "$DATA/server" --listen "127.0.0.1:$PORT" >"$DATA/server.log" 2>&1 &
+"${SLACKER[@]}" server --data "$DATA/server" --listen "127.0.0.1:$PORT" >"$DATA/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 300); do curl -fsS "$SERVER/healthz" >/dev/null 2>&1 && break; sleep 0.1; done
 curl -fsS "$SERVER/healthz" >/dev/null || die "the server did not come up; see $DATA/server.log"
 echo "server $SERVER (pid $SERVER_PID, log $DATA/server.log)"
 
 start_node() { # DATA-DIR
-    slacker node --data "$1" --socket "$SOCK" --server "$SERVER" >"$1.log" 2>&1 &
+    "${SLACKER[@]}" node --data "$1" --socket "$SOCK" --server "$SERVER" >"$1.log" 2>&1 &
     NODE_PID=$!
     for _ in $(seq 300); do grep -q "Node ready" "$1.log" 2>/dev/null && break; sleep 0.1; done
     grep -q "Node ready" "$1.log" || die "the node did not come up; see $1.log"
