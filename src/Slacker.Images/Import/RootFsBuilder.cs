@@ -152,5 +152,4 @@ public static class RootFsBuilder
 
     internal static void Report(ImportOptions options, ImportStage stage, int layer, int layers, string message) =>
         options.Progress?.Report(new ImportProgress(stage, layer, layers, message));
-
 }

@@ -225,5 +225,4 @@ public sealed class DockerArchiveSource : IImageSource
 
         return ValueTask.CompletedTask;
     }
-
 }

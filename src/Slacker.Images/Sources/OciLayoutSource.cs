@@ -1,5 +1,4 @@
 using System.Text.Json;
-
 using Slacker.Images.Oci;
 
 namespace Slacker.Images.Sources;
@@ -100,5 +99,4 @@ public sealed class OciLayoutSource : IImageSource
     }
 
     public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
 }
