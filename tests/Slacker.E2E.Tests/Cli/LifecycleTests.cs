@@ -24,6 +24,25 @@ public sealed class LifecycleTests : IAsyncLifetime
 
     private string NodeLog => "\nnode:\n" + _cluster.Node?.Output;
 
+    private async Task WaitForExitedAsync(string name, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var ps = await _cluster.CliAsync("ps", "-a", "--format", "json");
+            var exited = ps.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(l => JsonDocument.Parse(l).RootElement)
+                .Any(r => r.GetProperty("name").GetString() == name && r.GetProperty("status").GetString() == "exited");
+            if (exited)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"container {name} did not exit within {timeout}: {ps}{NodeLog}");
+            await Task.Delay(200);
+        }
+    }
+
     [Fact]
     public async Task Commit_After_A_Change_Then_A_Fresh_Node_Runs_The_New_Image()
     {
@@ -60,6 +79,11 @@ public sealed class LifecycleTests : IAsyncLifetime
         var quick = await _cluster.CliAsync("run", "-d", "--name", "quick", "busybox:1", "sh", "-c", "sleep 2; exit 5");
         Assert.True(quick.ExitCode == 0, quick + NodeLog);
         Assert.Contains(_cluster.MountsUnderRoot(), m => m.EndsWith("/root", StringComparison.Ordinal));
+
+        // "quick" must have exited (and its code been recorded) before the node dies: the node serves every
+        // container's root file system, so a process still running when it is killed dies of SIGBUS instead.
+        // The sleeper covers the other case, a container that dies while the node is down.
+        await WaitForExitedAsync("quick", TimeSpan.FromSeconds(60));
 
         _cluster.Node!.Signal(9);
         await _cluster.Node.Process.WaitForExitAsync();
