@@ -22,6 +22,7 @@ public sealed class LayerReader : IDisposable
     private readonly SortedSet<string> _paths = new(StringComparer.Ordinal);
     private readonly XattrTap _tap;
     private int _entries;
+    private readonly bool _diffIdIsBlobDigest;
 
     public LayerReader(Stream blob, string layer, UncompressedBudget budget, LayerLimits limits, bool computeDiffId)
     {
@@ -32,14 +33,16 @@ public sealed class LayerReader : IDisposable
         Stream tarStream;
         try
         {
-            tarStream = LayerStreams.Decompress(blob);
+            tarStream = LayerStreams.Decompress(blob, out var compressed);
+            // An uncompressed blob is its own tar: its verified digest is the diff_id, so it is not hashed twice.
+            _diffIdIsBlobDigest = !compressed && _blob is not null;
         }
         catch (Exception e) when (e is IOException or InvalidDataException or BlobVerificationException)
         {
             throw Translate(e, null);
         }
 
-        _counter = new TarByteCounter(tarStream, budget, computeDiffId, () => new LayerRejectedException(Layer, null, LayerRule.DecompressionLimit,
+        _counter = new TarByteCounter(tarStream, budget, computeDiffId && !_diffIdIsBlobDigest, () => new LayerRejectedException(Layer, null, LayerRule.DecompressionLimit,
             $"the image unpacks to more than {budget.Limit} bytes (the limit); this is a decompression bomb or a larger image than allowed. Raise the limit (--max-unpacked-bytes) only if you trust the image."));
         _tap = new XattrTap(_counter);
         _tar = new TarReader(_tap, leaveOpen: true);
@@ -239,7 +242,7 @@ public sealed class LayerReader : IDisposable
         {
             _counter.DrainToEnd();
             _blob?.DrainAndVerify();
-            return _counter.Finish();
+            return _diffIdIsBlobDigest ? _blob!.Expected : _counter.Finish();
         }
         catch (Exception e) when (e is not LayerRejectedException)
         {

@@ -6,8 +6,12 @@ namespace Slacker.Images.Layers;
 /// <summary>Turns a layer blob into its tar stream, whatever the compression, recognised by magic bytes.</summary>
 public static class LayerStreams
 {
-    public static Stream Decompress(Stream blob)
+    public static Stream Decompress(Stream blob) => Decompress(blob, out _);
+
+    /// <summary>As <see cref="Decompress(Stream)"/>; <paramref name="compressed"/> says whether the blob was gzip or zstd.</summary>
+    public static Stream Decompress(Stream blob, out bool compressed)
     {
+        compressed = true;
         var head = new byte[4];
         var n = blob.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         var whole = new PrefixedReadStream(head.AsMemory(0, n), blob);
@@ -21,6 +25,7 @@ public static class LayerStreams
             return new DecompressionStream(whole);
         }
 
+        compressed = false;
         return whole;
     }
 }

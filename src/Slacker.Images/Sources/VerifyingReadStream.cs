@@ -28,6 +28,9 @@ public sealed class VerifyingReadStream : Stream
 
     public long BytesRead => _read;
 
+    /// <summary>The digest the bytes must hash to; once <see cref="DrainAndVerify"/> returned, they did.</summary>
+    public Digest Expected => _expected;
+
     public override bool CanRead => true;
     public override bool CanSeek => false;
     public override bool CanWrite => false;
