@@ -107,6 +107,35 @@ build_image() {
 step "build $CORPUS_IMAGE image" build_image
 echo "image layout: $IMAGE_REF"
 
+# A corpus layout may hold a 0-byte layer blob (an "empty" layer written as no bytes at all, which is not a tar
+# stream, and the importer refuses it as truncated). Then take the base layer (Debian minbase) alone into a
+# one-layer layout next to it in the same cache, with a minimal config.
+one_layer_layout() {
+    local layout=${IMAGE_REF#oci:}; layout=${layout%:*}
+    local manifest; manifest=$(grep -o 'sha256:[0-9a-f]\{64\}' "$layout/index.json" | head -1)
+    grep -q '"size":0[,}]' "$layout/blobs/sha256/${manifest#sha256:}" || return 0
+    local base; base=$(grep -o 'sha256:[0-9a-f]\{64\}' "$layout/blobs/sha256/${manifest#sha256:}" | sed -n 2p)
+    local out="$layout-base"
+    if [ ! -f "$out/index.json" ]; then
+        echo "the corpus layout has an empty (0-byte) layer; using its base layer alone ($out)"
+        mkdir -p "$out/blobs/sha256"
+        cp "$layout/blobs/sha256/${base#sha256:}" "$out/blobs/sha256/"
+        local size; size=$(stat -c %s "$out/blobs/sha256/${base#sha256:}")
+        local diff; diff=$(gzip -dc "$out/blobs/sha256/${base#sha256:}" | sha256sum | cut -d' ' -f1)
+        local config='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["bash"]},"rootfs":{"type":"layers","diff_ids":["sha256:'"$diff"'"]}}'
+        local cdigest; cdigest=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
+        printf '%s' "$config" >"$out/blobs/sha256/$cdigest"
+        local m='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'"$cdigest"'","size":'"${#config}"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"'"$base"'","size":'"$size"'}]}'
+        local mdigest; mdigest=$(printf '%s' "$m" | sha256sum | cut -d' ' -f1)
+        printf '%s' "$m" >"$out/blobs/sha256/$mdigest"
+        printf '%s' '{"imageLayoutVersion":"1.0.0"}' >"$out/oci-layout"
+        printf '%s' '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'"$mdigest"'","size":'"${#m}"',"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' >"$out/index.json"
+    fi
+    IMAGE_REF="oci:$out:latest"
+    echo "image layout: $IMAGE_REF"
+}
+one_layer_layout
+
 say "4. server and node on $DATA"
 rm -rf "$DATA/server" "$DATA/node-a" "$DATA/node-b" "$SOCK"
 if curl -fsS "$SERVER/healthz" >/dev/null 2>&1; then
