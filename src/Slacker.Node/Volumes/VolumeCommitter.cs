@@ -30,6 +30,15 @@ public static class VolumeCommitter
         var pinned = new List<Digest>();
         try
         {
+            // The dirty chunks are a delta against the local base; on top of another base they would make a
+            // snapshot that nobody wrote.
+            var server = await node.Store.GetVolumeAsync(volume.VolumeId, cancellationToken);
+            if (server.BaseSnapshot != volume.BaseSnapshot)
+            {
+                throw new InvalidOperationException(
+                    $"Volume {volume.VolumeId} was committed elsewhere: the server's base is {server.BaseSnapshot ?? "none"}, this node's changes apply to {volume.BaseSnapshot ?? "none"}. Commit into a new clone of {volume.BaseSnapshot ?? "the volume"} instead.");
+            }
+
             List<long> indexes;
             var entries = new List<(long Index, Digest Digest)>();
             var zeroChunks = 0L;
