@@ -8,8 +8,6 @@ namespace Slacker.E2E.Tests.Runtime;
 /// <summary>A ContainerManager over a temp data dir with directory roots and the real OCI runtime.</summary>
 public sealed class RuntimeFixture : IAsyncDisposable
 {
-    public string DataDir { get; } = Directory.CreateTempSubdirectory("slacker-runtime-").FullName;
-
     public required string Template { get; init; }
 
     public required DirectoryRootProvider Roots { get; init; }
@@ -23,12 +21,10 @@ public sealed class RuntimeFixture : IAsyncDisposable
         var roots = new DirectoryRootProvider(dataDir);
         var manager = new ContainerManager(new ContainerStore(dataDir), roots, runtime, Path.Join(dataDir, "runtime"), NullLogger.Instance);
         await manager.RecoverAsync(CancellationToken.None);
-        return new RuntimeFixture { Template = template, Roots = roots, Manager = manager, DataDirOverride = dataDir };
+        return new RuntimeFixture { Template = template, Roots = roots, Manager = manager, Data = dataDir };
     }
 
-    private string? DataDirOverride { get; init; }
-
-    public string Data => DataDirOverride ?? DataDir;
+    public required string Data { get; init; }
 
     public ContainerConfig Config(params string[] cmd) => new(Template, cmd);
 
@@ -90,9 +86,5 @@ public sealed class RuntimeFixture : IAsyncDisposable
         }
 
         Directory.Delete(Data, recursive: true);
-        if (Directory.Exists(DataDir))
-        {
-            Directory.Delete(DataDir, recursive: true);
-        }
     }
 }
