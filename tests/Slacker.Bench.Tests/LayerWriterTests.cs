@@ -107,6 +107,19 @@ public sealed class LayerWriterTests : IDisposable
         Assert.Equal((UnixFileMode)0x1A4, entries[2].Mode);
     }
 
+    [Fact]
+    public void Empty_Tree_Gives_A_Valid_Empty_Tar_Gzip()
+    {
+        var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
+
+        var blob = LayerWriter.Write(empty, new LayerOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs"));
+
+        Assert.Equal(1024, blob.UncompressedSize);
+        Assert.True(blob.Size > 0);
+        Assert.Empty(ReadLayer(Path.Combine(_dir, "blobs"), blob));
+        Assert.Equal(0, blob.Entries);
+    }
+
     /// <summary>A real overlayfs upper dir: a deleted lower file (whiteout) and a replaced lower dir (opaque).</summary>
     private async Task<string> MakeUpperWithDeletionsAsync()
     {

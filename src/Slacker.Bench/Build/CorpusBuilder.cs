@@ -111,8 +111,9 @@ public static class CorpusBuilder
     }
 
     private static async Task<LayerBlob> LayerAsync(
-        BuildPaths paths, string key, string source, LayerOptions options, string? announce, Action<string>? progress, CancellationToken cancellationToken)
+        BuildPaths paths, string treeKey, string source, LayerOptions options, string? announce, Action<string>? progress, CancellationToken cancellationToken)
     {
+        var key = $"{treeKey}-f{LayerWriter.FormatVersion}";
         if (LayerCache.TryGet(paths, key) is { } cached)
         {
             return cached;

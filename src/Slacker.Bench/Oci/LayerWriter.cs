@@ -10,6 +10,9 @@ namespace Slacker.Bench.Oci;
 /// </summary>
 public static class LayerWriter
 {
+    /// <summary>Bumped whenever the same tree would give different bytes; cached layer records carry it in their key.</summary>
+    public const int FormatVersion = 2;
+
     public static Task<LayerBlob> WriteAsync(string sourceDir, LayerOptions options, string blobStore, CancellationToken cancellationToken = default) =>
         Task.Run(() => Write(sourceDir, options, blobStore, cancellationToken), cancellationToken);
 
@@ -37,6 +40,13 @@ public static class LayerWriter
                     var walker = new LayerTreeWalker(tar, options, cancellationToken);
                     walker.WriteTree(sourceDir);
                     entries = walker.Entries;
+                }
+
+                if (entries == 0)
+                {
+                    // TarWriter writes no end-of-archive blocks for an empty archive, and GZipStream writes no
+                    // header for empty input; an empty layer must still be a valid gzip'd tar.
+                    uncompressed.Write(new byte[1024]);
                 }
 
                 uncompressed.Flush();
