@@ -53,6 +53,44 @@ public sealed class RootFsBuilderTests
         Assert.True(differing.Count == 0, "4 KiB blocks that differ: " + string.Join(", ", differing));
     }
 
+    [Fact]
+    public async Task The_bytes_do_not_depend_on_how_long_applying_takes()
+    {
+        // ext4 without a journal will not reuse an inode freed in an earlier second; the applier must not
+        // let that clock dependence reach the layout. The middle layer deletes and replaces files; the top
+        // layer, which creates files, is applied once at once and once more than a second later.
+        using var work = new TempDirectory("clock");
+        var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "image.tar"), "sample:1");
+        using var quick = await BuildAsync($"docker-archive:{archive}", work);
+        await using var slowSource = new SlowLastLayer(ImageSources.Open($"docker-archive:{archive}"), TimeSpan.FromMilliseconds(1500));
+        using var slow = await RootFsBuilder.BuildAsync(slowSource, await slowSource.ResolveAsync(), new ImportOptions { WorkDirectory = work.Path });
+
+        Assert.Equal(TestImage.Sha256(await File.ReadAllBytesAsync(quick.ImagePath)), TestImage.Sha256(await File.ReadAllBytesAsync(slow.ImagePath)));
+    }
+
+    /// <summary>A source whose last layer, the second time it is opened (the apply pass), arrives late.</summary>
+    private sealed class SlowLastLayer(IImageSource inner, TimeSpan delay) : IImageSource
+    {
+        private SourceImage? _image;
+        private int _opens;
+
+        public string Description => inner.Description;
+
+        public async Task<SourceImage> ResolveAsync(CancellationToken cancellationToken = default) => _image = await inner.ResolveAsync(cancellationToken);
+
+        public async Task<Stream> OpenBlobAsync(Oci.OciDescriptor descriptor, CancellationToken cancellationToken = default)
+        {
+            if (descriptor.Digest == _image!.Layers[^1].Digest && ++_opens == 2)
+            {
+                await Task.Delay(delay, cancellationToken);
+            }
+
+            return await inner.OpenBlobAsync(descriptor, cancellationToken);
+        }
+
+        public ValueTask DisposeAsync() => inner.DisposeAsync();
+    }
+
     internal static async Task<string> ListAsync(string imageFile, TempDirectory work)
     {
         await using var loop = await LoopDevice.AttachAsync(imageFile, readOnly: true);

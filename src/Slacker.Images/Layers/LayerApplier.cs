@@ -73,10 +73,23 @@ public sealed class LayerApplier : IDisposable
 
     private void ApplyEntry(LayerEntry entry, LayerReader reader)
     {
+        if (entry.Path == RootDirectory.TrashName || entry.Path.StartsWith(RootDirectory.TrashName + "/", StringComparison.Ordinal)
+            || entry.LinkTarget is { } target && entry.Kind == LayerEntryKind.HardLink && (target == RootDirectory.TrashName || target.StartsWith(RootDirectory.TrashName + "/", StringComparison.Ordinal)))
+        {
+            throw new LayerRejectedException(_layer, entry.Name, LayerRule.UnsupportedEntry,
+                $"'{RootDirectory.TrashName}' is reserved by the Slacker importer at the image root; rename it in the image.");
+        }
+
         switch (entry.Kind)
         {
             case LayerEntryKind.Whiteout:
-                WithParent(entry.Path, (dir, name) => _root.Remove(dir, name, entry.Path));
+                WithParent(entry.Path, (dir, name) =>
+                {
+                    if (RootDirectory.TypeOf(dir, name, out _) != 0)
+                    {
+                        _root.Discard(dir, name, entry.Path);
+                    }
+                });
                 return;
             case LayerEntryKind.Opaque:
                 ApplyOpaque(entry, reader);
@@ -103,7 +116,7 @@ public sealed class LayerApplier : IDisposable
 
             if (existing != 0)
             {
-                _root.Remove(dir, name, entry.Path);
+                _root.Discard(dir, name, entry.Path);
             }
 
             switch (entry.Kind)
@@ -155,9 +168,9 @@ public sealed class LayerApplier : IDisposable
             foreach (var child in RootDirectory.List(dir))
             {
                 var childPath = TarPath.Join(entry.Path, child);
-                if (!reader.CreatedInThisLayer(childPath))
+                if (!reader.CreatedInThisLayer(childPath) && !(entry.Path.Length == 0 && child == RootDirectory.TrashName))
                 {
-                    _root.Remove(dir, child, childPath);
+                    _root.Discard(dir, child, childPath);
                 }
             }
         }
@@ -189,7 +202,7 @@ public sealed class LayerApplier : IDisposable
 
             if (existing != 0)
             {
-                _root.Remove(dir, name, entry.Path);
+                _root.Discard(dir, name, entry.Path);
             }
 
             RootDirectory.Check(Sys.LinkAt(targetDir, TarPath.Name(target), dir, name, 0), "link", entry.Path);
@@ -329,6 +342,7 @@ public sealed class LayerApplier : IDisposable
     /// <summary>Gives every directory its final times, after all layers (creating children moved them).</summary>
     public unsafe void Finish()
     {
+        _root.EmptyTrash();
         var times = stackalloc Sys.Timespec[2];
         var stack = new Stack<string>();
         stack.Push("");
