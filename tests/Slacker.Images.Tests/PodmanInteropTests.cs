@@ -5,10 +5,21 @@ namespace Slacker.Images.Tests;
 /// <summary>podman, with storage of its own, pushes to and pulls from the server's registry.</summary>
 public sealed class PodmanInteropTests(ServerFixture server) : IClassFixture<ServerFixture>
 {
+    private string? _tmp;
+
+    /// <summary>podman with TMPDIR inside the test's directory, so its temporary blob copies go away with it.</summary>
+    private async Task<string> Podman(string[] arguments)
+    {
+        var (code, stdout, stderr) = await Tool.RunRawAsync("podman", new Dictionary<string, string> { ["TMPDIR"] = _tmp! }, arguments);
+        return code == 0 ? stdout : throw new InvalidOperationException($"podman {string.Join(' ', arguments)} failed ({code}): {stderr}{stdout}");
+    }
+
     [Fact]
     public async Task Podman_pushes_to_and_pulls_from_the_server()
     {
         using var work = new TempDirectory("podman");
+        _tmp = Path.Combine(work.Path, "tmp");
+        Directory.CreateDirectory(_tmp);
         var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "sample.tar"), "localhost/sample:podman");
         // podman refuses a runroot longer than 50 characters.
         var runRoot = $"/run/slk-pod-{Guid.NewGuid():N}"[..21];
@@ -17,12 +28,12 @@ public sealed class PodmanInteropTests(ServerFixture server) : IClassFixture<Ser
         var remote = $"{server.Registry}/podman/sample:1";
         try
         {
-            await Tool.RunAsync("podman", [.. podman, "load", "-i", archive]);
-            await Tool.RunAsync("podman", [.. podman, "push", "--tls-verify=false", "localhost/sample:podman", "docker://" + remote]);
-            var id = (await Tool.RunAsync("podman", [.. podman, "image", "inspect", "--format", "{{.Id}}", "localhost/sample:podman"])).Trim();
-            await Tool.RunAsync("podman", [.. podman, "rmi", "-a", "-f"]);
-            await Tool.RunAsync("podman", [.. podman, "pull", "--tls-verify=false", remote]);
-            Assert.Equal(id, (await Tool.RunAsync("podman", [.. podman, "image", "inspect", "--format", "{{.Id}}", remote])).Trim());
+            await Podman([.. podman, "load", "-i", archive]);
+            await Podman([.. podman, "push", "--tls-verify=false", "localhost/sample:podman", "docker://" + remote]);
+            var id = (await Podman([.. podman, "image", "inspect", "--format", "{{.Id}}", "localhost/sample:podman"])).Trim();
+            await Podman([.. podman, "rmi", "-a", "-f"]);
+            await Podman([.. podman, "pull", "--tls-verify=false", remote]);
+            Assert.Equal(id, (await Podman([.. podman, "image", "inspect", "--format", "{{.Id}}", remote])).Trim());
         }
         finally
         {
