@@ -141,7 +141,7 @@ public static partial class SlackerProcess
             catch (OperationCanceledException)
             {
                 Process.Kill();
-                await Process.WaitForExitAsync();
+                Process.WaitForExit(TimeSpan.FromSeconds(30));
             }
         }
 

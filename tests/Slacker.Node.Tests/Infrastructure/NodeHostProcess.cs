@@ -77,7 +77,11 @@ internal sealed class NodeHostProcess : IDisposable
     public void KillHard()
     {
         _process.Kill();
-        _process.WaitForExit();
+
+        // Do not wait for the exit: a thread of the dead node may sit in the kernel on a request to its own FUSE
+        // mount, and the process cannot finish dying until the stale cleanup aborts that connection. Nor
+        // WaitForExit(): it also waits for EOF on output pipes that the node's children may still hold.
+        _process.WaitForExit(TimeSpan.FromSeconds(2));
     }
 
     public void Dispose()
