@@ -23,6 +23,11 @@ public sealed class SharingTests
 
         var firstFetched = first.Volume.StatsSnapshot().ChunksFetched;
         harness.Detach(first);
+        for (var i = 0; i < 3000 && attacher.Node.Fetcher.IsPendingAny; i++)
+        {
+            await Task.Delay(10); // let the first clone's last read-ahead land before counting
+        }
+
         var servedBefore = await harness.Server.CounterAsync(ServedCounter);
 
         var second = await harness.AttachAsync(attacher, await harness.CloneAsync(snapshot));
