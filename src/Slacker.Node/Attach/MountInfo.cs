@@ -14,7 +14,7 @@ internal sealed record MountInfo(int MountId, string MountPoint, string FsType, 
         {
             // 36 35 98:0 / /mnt/x rw,noatime master:1 - ext4 /dev/loop0 rw
             var fields = line.Split(' ');
-            var separator = Array.IndexOf(fields, "-", 6);
+            var separator = fields.Length > 6 ? Array.IndexOf(fields, "-", 6) : -1;
             if (separator < 0 || separator + 2 >= fields.Length || !int.TryParse(fields[0], out var id))
             {
                 continue;

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using System.Text.Json.Serialization;
 
 namespace Slacker.Node.Volumes;
 
@@ -47,8 +46,3 @@ public sealed record VolumeState(string VolumeId, long Size, int ChunkSize, stri
         DirtyChunkStore.FsyncDirectory(volumeDirectory);
     }
 }
-
-[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
-[JsonSerializable(typeof(VolumeState))]
-[JsonSerializable(typeof(VolumeStatsSnapshot))]
-internal sealed partial class NodeJsonContext : JsonSerializerContext;
