@@ -21,10 +21,12 @@ public static class NodeApi
         app.MapGet("/v1/containers", (HttpContext http) =>
             Json(manager.List(all: Flag(http, "all")), AgentJsonContext.Default.IReadOnlyListContainerRecord));
 
-        app.MapPost("/v1/containers", async (HttpContext http) =>
+        // Two parameters on purpose: a lambda of HttpContext alone binds to the RequestDelegate overload, whose
+        // Task<IResult> is never executed once the endpoint is compiled ahead of time (the body comes back empty).
+        app.MapPost("/v1/containers", async (HttpContext http, CancellationToken ct) =>
         {
             var config = await ReadAsync(http, AgentJsonContext.Default.ContainerConfig);
-            var record = await manager.CreateAsync(config, http.RequestAborted);
+            var record = await manager.CreateAsync(config, ct);
             return Json(record, AgentJsonContext.Default.ContainerRecord, StatusCodes.Status201Created);
         });
 
