@@ -62,9 +62,9 @@ trap 'exit 130' INT TERM
 
 now() { date +%s.%N; }
 took() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.2f s", b - a }'; }
-# An array, not a function: "${SLACKER[@]}" ... & must give $! = the dotnet process itself, which
-# stop_pid signals; a backgrounded function would be a subshell whose death leaves dotnet running.
-SLACKER=(dotnet "$BIN/slacker/slacker.dll")
+# An array, not a function: "${SLACKER[@]}" ... & must give $! = the slacker process itself, which
+# stop_pid signals; a backgrounded function would be a subshell whose death leaves slacker running.
+SLACKER=("$BIN/slacker/slacker")
 slacker() { "${SLACKER[@]}" "$@"; }
 
 declare -a SUMMARY=()
@@ -79,14 +79,14 @@ step() { # LABEL COMMAND...: run, time, remember
 
 say "1. packages (apt, with this host's sources)"
 need=()
-for pkg in crun e2fsprogs util-linux mmdebstrap curl ca-certificates; do
+for pkg in crun e2fsprogs util-linux mmdebstrap curl ca-certificates gcc zlib1g-dev; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
     apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"
 else
-    echo "all present: crun e2fsprogs util-linux mmdebstrap curl"
+    echo "all present: crun e2fsprogs util-linux mmdebstrap curl gcc zlib1g-dev"
 fi
 command -v dotnet >/dev/null || die "the .NET 10 SDK is needed (dotnet not found on PATH); install it, then run me again."
 modprobe fuse 2>/dev/null || true
@@ -95,46 +95,17 @@ modprobe loop 2>/dev/null || true
 
 say "2. build (Release)"
 mkdir -p "$BIN"
+# One native binary (Native AOT): every command starts in milliseconds, and it runs without dotnet.
 step "build slacker" dotnet publish src/Slacker.Cli -c Release -o "$BIN/slacker" --artifacts-path "$DATA/artifacts" -v quiet -nologo
-step "build slacker-bench (image builder)" dotnet publish bench/Slacker.Bench.Tool -c Release -o "$BIN/bench" --artifacts-path "$DATA/artifacts" -v quiet -nologo
 
 say "3. a small real image: $CORPUS_IMAGE from bench/corpus.json (Debian minbase based; cached after the first time)"
 IMAGE_REF=""
 build_image() {
-    IMAGE_REF=$(dotnet "$BIN/bench/slacker-bench.dll" bench --build-only --images "$CORPUS_IMAGE" | grep -o 'oci:[^ ]*' | head -1)
+    IMAGE_REF=$(slacker bench --build-only --images "$CORPUS_IMAGE" | grep -o 'oci:[^ ]*' | head -1)
     [ -n "$IMAGE_REF" ] || die "the corpus builder printed no oci: reference for the $CORPUS_IMAGE image"
 }
 step "build $CORPUS_IMAGE image" build_image
 echo "image layout: $IMAGE_REF"
-
-# A corpus layout may hold a 0-byte layer blob (an "empty" layer written as no bytes at all, which is not a tar
-# stream, and the importer refuses it as truncated). Then take the base layer (Debian minbase) alone into a
-# one-layer layout next to it in the same cache, with a minimal config.
-one_layer_layout() {
-    local layout=${IMAGE_REF#oci:}; layout=${layout%:*}
-    local manifest; manifest=$(grep -o 'sha256:[0-9a-f]\{64\}' "$layout/index.json" | head -1)
-    grep -q '"size":0[,}]' "$layout/blobs/sha256/${manifest#sha256:}" || return 0
-    local base; base=$(grep -o 'sha256:[0-9a-f]\{64\}' "$layout/blobs/sha256/${manifest#sha256:}" | sed -n 2p)
-    local out="$layout-base"
-    if [ ! -f "$out/index.json" ]; then
-        echo "the corpus layout has an empty (0-byte) layer; using its base layer alone ($out)"
-        mkdir -p "$out/blobs/sha256"
-        cp "$layout/blobs/sha256/${base#sha256:}" "$out/blobs/sha256/"
-        local size; size=$(stat -c %s "$out/blobs/sha256/${base#sha256:}")
-        local diff; diff=$(gzip -dc "$out/blobs/sha256/${base#sha256:}" | sha256sum | cut -d' ' -f1)
-        local config='{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["bash"]},"rootfs":{"type":"layers","diff_ids":["sha256:'"$diff"'"]}}'
-        local cdigest; cdigest=$(printf '%s' "$config" | sha256sum | cut -d' ' -f1)
-        printf '%s' "$config" >"$out/blobs/sha256/$cdigest"
-        local m='{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:'"$cdigest"'","size":'"${#config}"'},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"'"$base"'","size":'"$size"'}]}'
-        local mdigest; mdigest=$(printf '%s' "$m" | sha256sum | cut -d' ' -f1)
-        printf '%s' "$m" >"$out/blobs/sha256/$mdigest"
-        printf '%s' '{"imageLayoutVersion":"1.0.0"}' >"$out/oci-layout"
-        printf '%s' '{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:'"$mdigest"'","size":'"${#m}"',"annotations":{"org.opencontainers.image.ref.name":"latest"}}]}' >"$out/index.json"
-    fi
-    IMAGE_REF="oci:$out:latest"
-    echo "image layout: $IMAGE_REF"
-}
-one_layer_layout
 
 say "4. server and node on $DATA"
 rm -rf "$DATA/server" "$DATA/node-a" "$DATA/node-b" "$SOCK"

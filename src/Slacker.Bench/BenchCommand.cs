@@ -56,15 +56,10 @@ public static class BenchCommand
         {
             Description = "Only build the corpus images and print their oci:PATH:TAG references.",
         };
-        var slackerCli = new Option<string>("--slacker-cli")
+        var slackerCli = new Option<string?>("--slacker-cli")
         {
-            Description = "The slacker CLI binary the slacker driver runs.",
-            DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SLACKER_CLI") ?? "slacker",
-        };
-        var dropCache = new Option<string>("--slacker-drop-cache")
-        {
-            Description = "slacker CLI arguments that empty the node chunk cache.",
-            DefaultValueFactory = _ => Drivers.SlackerDriver.DefaultDropCache,
+            Description = "The slacker CLI the slacker driver runs (default: env SLACKER_CLI, else this slacker). It starts its own server and node on loopback under --work.",
+            DefaultValueFactory = _ => Drivers.SlackerExecutable.Default(),
         };
 
         var reportOnly = new Option<string?>("--report")
@@ -83,7 +78,7 @@ public static class BenchCommand
 
         var command = new Command("bench", "HelloBench: time push, pull and run of the corpus images with slacker, docker and podman.")
         {
-            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, dropCache, parity, paritySeconds, reportOnly,
+            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, parity, paritySeconds, reportOnly,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -117,8 +112,7 @@ public static class BenchCommand
                 BuildOnly = parse.GetValue(buildOnly),
                 Parity = parse.GetValue(parity),
                 ParitySeconds = parse.GetValue(paritySeconds),
-                SlackerCli = parse.GetValue(slackerCli)!,
-                SlackerDropCache = parse.GetValue(dropCache)!,
+                SlackerCli = parse.GetValue(slackerCli),
             };
             try
             {

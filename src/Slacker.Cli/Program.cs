@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Slacker.Bench;
 using Slacker.Cli;
 using Slacker.Cli.Commands;
 
@@ -28,6 +29,7 @@ Func<Command>[] commands =
     ImagesCommand.Create,
     RmiCommand.Create,
     InspectCommand.Create,
+    BenchCommand.Create,
 ];
 
 var root = new RootCommand("Slacker: containers that start fast because images are lazily fetched block-level snapshots.");

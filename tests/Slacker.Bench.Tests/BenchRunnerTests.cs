@@ -1,8 +1,10 @@
+using System.Diagnostics;
 using Slacker.Bench.Report;
 using Slacker.Bench.Runner;
 
 namespace Slacker.Bench.Tests;
 
+/// <summary>`slacker bench --smoke`, the CI check of the whole harness: the real CLI as a process, slacker and docker.</summary>
 [Collection(RealSystemCollection.Name)]
 public sealed class BenchRunnerTests : IDisposable
 {
@@ -15,31 +17,43 @@ public sealed class BenchRunnerTests : IDisposable
     }
 
     [Fact]
-    public async Task Docker_Run_Of_Busybox_Writes_Well_Formed_Results_And_Report()
+    public async Task Smoke_Measures_Slacker_And_Docker_On_Debian_And_Busybox_And_Writes_A_Valid_Report()
     {
-        using var log = new StringWriter();
-        var options = new BenchOptions
+        var cli = Drivers.SlackerExecutable.Cli(SlackerCli.Path);
+        var info = new ProcessStartInfo(cli.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in cli.GlobalArguments.Concat(["bench", "--smoke", "--out", _out, "--cache", CorpusCache.Dir]))
         {
-            CorpusPath = CorpusFileTests.RepoCorpusPath(),
-            Systems = ["docker", "slacker"],
-            Images = ["busybox"],
-            Reps = 1,
-            OutputDirectory = _out,
-            CacheDirectory = CorpusCache.Dir,
-            WorkDirectory = Path.Combine(_out, "work"),
-            SlackerCli = Path.Combine(_out, "no-such-slacker"),
-        };
+            info.ArgumentList.Add(argument);
+        }
 
-        var exit = await BenchRunner.RunAsync(options, log, CancellationToken.None);
+        info.Environment[Drivers.SlackerExecutable.EnvironmentVariable] = SlackerCli.Path;
+        using var process = Process.Start(info)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(15));
+        await process.WaitForExitAsync(timeout.Token);
+        var log = await stderr + await stdout;
 
-        Assert.True(exit == 0, log.ToString());
+        Assert.True(process.ExitCode == 0, log);
+        Assert.Contains("[smoke] output is well formed", log, StringComparison.Ordinal);
         Assert.Empty(OutputValidator.Validate(_out));
         var records = RecordLog.Read(Path.Combine(_out, ReportWriter.ResultsFile));
-        Assert.Equal(["push", "pull", "run"], records.Where(r => r.Kind == "measure").Select(r => r.Op));
-        var slacker = Assert.Single(records, r => r.Kind == "system" && r.System == "slacker");
-        Assert.Equal("skipped", slacker.Status);
-        Assert.Contains("no-such-slacker", slacker.Message);
-        Assert.Contains("| busybox | distro | echo |", File.ReadAllText(Path.Combine(_out, ReportWriter.MarkdownFile)));
+        Assert.DoesNotContain(records, r => r.Kind == "failure");
+        foreach (var system in new[] { "slacker", "docker" })
+        {
+            Assert.Equal("ok", Assert.Single(records, r => r.Kind == "system" && r.System == system).Status);
+            foreach (var image in new[] { "debian", "busybox" })
+            {
+                Assert.Equal(["push", "pull", "run"], records.Where(r => r.Kind == "measure" && r.System == system && r.Image == image).Select(r => r.Op));
+            }
+        }
+
+        var slackerRuns = records.Where(r => r.Kind == "measure" && r.System == "slacker" && r.Op == "run").ToList();
+        Assert.All(slackerRuns, r => Assert.True(r.BytesFetched > 0 && r.BytesRead > 0 && r.BytesFetched < r.SystemImageBytes, $"{r.Image}: fetched {r.BytesFetched}, read {r.BytesRead}, volume {r.SystemImageBytes}"));
+        var report = File.ReadAllText(Path.Combine(_out, ReportWriter.MarkdownFile));
+        Assert.Contains("## Goals (slacker against docker)", report, StringComparison.Ordinal);
+        Assert.Contains("| debian | distro | echo |", report, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_out, "work", "docker")), "the bench's own dockerd must be stopped and its dirs removed");
+        Assert.False(Directory.Exists(Path.Combine(_out, "work", "slacker")), "the bench's own slacker server and node must be stopped and their dirs removed");
     }
 }

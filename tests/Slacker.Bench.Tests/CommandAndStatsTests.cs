@@ -1,4 +1,7 @@
 using System.CommandLine;
+using System.Text.Json;
+using Slacker.Node.Agent;
+using Slacker.Node.Volumes;
 using Slacker.Bench.Drivers;
 
 namespace Slacker.Bench.Tests;
@@ -51,17 +54,18 @@ public sealed class CommandAndStatsTests
         }
     }
 
-    [Theory]
-    [InlineData("{\"bytesFetched\": 1234, \"volumeBytes\": 99999}", 1234L, 99999L)]
-    [InlineData("{\"container\": \"x\", \"io\": {\"fetchedBytes\": 7}}", 7L, null)]
-    [InlineData("[{\"BytesFetched\": 5, \"imageBytes\": 6}]", 5L, 6L)]
-    [InlineData("not json", null, null)]
-    public void Slacker_Stats_Json_Yields_Fetched_Bytes(string json, long? fetched, long? size)
+    [Fact]
+    public void Slacker_Stats_Json_Is_Read_With_The_Node_Api_Type_That_Writes_It()
     {
-        var (f, s) = SlackerDriver.ReadStats(json);
+        var volume = new VolumeStatsSnapshot("vol-1", 3, 196608, 10, 3, 0, 0, 13, 65536, 0, 0, 0, 0, 0, 0, 0);
+        var json = JsonSerializer.Serialize(new ContainerStats("id", "c", "img", "vol-1", 1 << 30, 65536, false, volume), AgentJsonContext.Default.ContainerStats);
 
-        Assert.Equal(fetched, f);
-        Assert.Equal(size, s);
+        var stats = SlackerDriver.ReadStats(json);
+
+        Assert.Equal((196608L, 65536L, 1L << 30), (stats.Fetched!.Value, stats.Read!.Value, stats.ImageBytes!.Value));
+        Assert.Contains("no volume figures", Assert.Throws<InvalidDataException>(() => SlackerDriver.ReadStats(
+            JsonSerializer.Serialize(new ContainerStats("id", "c", "img", null, 1, 65536, false, null), AgentJsonContext.Default.ContainerStats))).Message);
+        Assert.Contains("did not print", Assert.Throws<InvalidDataException>(() => SlackerDriver.ReadStats("not json")).Message);
     }
 }
 

@@ -1,81 +1,77 @@
-using Slacker.Bench.Corpus;
+using Slacker.Bench.Build;
 using Slacker.Bench.Drivers;
-using Slacker.Bench.Oci;
+using Slacker.Bench.Processes;
 
 namespace Slacker.Bench.Tests;
 
 /// <summary>
-/// The slacker driver's command lines, checked against a stand-in CLI that records its arguments (the real
-/// CLI does not have these commands yet). This pins the contract the CLI must meet.
+/// The slacker driver against the real CLI, with the server and node it starts itself: cycles of push, pull on
+/// an empty node cache and run, as `slacker bench` does them.
 /// </summary>
+[Collection(RealSystemCollection.Name)]
 public sealed class SlackerDriverTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("hb-slacker-").FullName;
 
-    public void Dispose() => Directory.Delete(_dir, recursive: true);
+    public void Dispose()
+    {
+        MountCleanup.UnmountBelow(_dir);
+        Directory.Delete(_dir, recursive: true);
+    }
 
     [Fact]
-    public async Task Cycle_Issues_The_Documented_Cli_Commands_And_Reads_Stats()
+    public async Task Two_Cycles_Of_Busybox_Push_Pull_And_Run_Lazily_And_Leave_Nothing_Behind()
     {
-        var log = Path.Combine(_dir, "calls.log");
-        var cli = StubCli(log, "Commands: import push pull run stats rmi logs kill rm node");
-        var entry = DefaultCorpus.Load(_dir)["busybox"];
-        var image = new BenchImage(entry, new OciLayoutRef("/images/busybox", "latest") { ManifestDigest = "sha256:00", Layers = [] });
-        await using var driver = new SlackerDriver(cli, SlackerDriver.DefaultDropCache);
         var ct = CancellationToken.None;
+        var layout = await CorpusBuilder.BuildBusyboxAsync(CorpusCache.Dir, CorpusCache.Progress, ct);
+        var entry = Corpus.DefaultCorpus.Load(CorpusCache.Dir)["busybox"];
+        var image = new BenchImage(entry, layout);
+        var work = Path.Combine(_dir, "work");
+        var results = new List<RunResult>();
 
-        Assert.Null(await driver.StartAsync(ct));
-        await driver.PrepareAsync(image, ct);
-        await driver.PrepareAsync(image, ct);
-        await driver.PushAsync(image, ct);
-        await driver.ForgetLocalAsync(image, ct);
-        await driver.PullAsync(image, ct);
-        var result = await driver.RunAsync(image, new RunRequest { Entry = entry, ContainerName = "hb-busybox-1-abc", Mounts = [] }, ct);
+        await using (var driver = new SlackerDriver(SlackerCli.Path, work))
+        {
+            Assert.Null(await driver.StartAsync(ct));
+            Assert.Contains("slacker", await driver.VersionAsync(ct));
+            for (var rep = 1; rep <= 2; rep++)
+            {
+                await driver.CleanAsync(image, ct);
+                await driver.PrepareAsync(image, ct);
+                await driver.PushAsync(image, ct);
+                await driver.ForgetLocalAsync(image, ct);
 
-        Assert.Equal(4096, result.BytesFetched);
-        Assert.Equal(1_048_576, result.ImageBytes);
-        Assert.Equal(
-            [
-                "--help",
-                "import oci:/images/busybox:latest hellobench/busybox:latest",
-                "push hellobench/busybox:latest",
-                "rmi hellobench/busybox:latest",
-                "node prune-cache",
-                "pull hellobench/busybox:latest",
-                "run --name hb-busybox-1-abc --network host hellobench/busybox:latest echo hello",
-                "stats hb-busybox-1-abc --format json",
-                "rm -f hb-busybox-1-abc",
-            ],
-            File.ReadAllLines(log));
+                // After forget, the node no longer has the image; pull brings it back.
+                var images = await driver.Cli.MustAsync("images", ["images"], ct);
+                Assert.DoesNotContain(images.StandardOutput.Split('\n'), line => line.StartsWith(image.Repository + " ", StringComparison.Ordinal));
+                await driver.PullAsync(image, ct);
+                results.Add(await driver.RunAsync(image, new RunRequest { Entry = entry, ContainerName = $"hb-busybox-{rep}", Mounts = [] }, ct));
+            }
+
+            var listed = await driver.Cli.MustAsync("ps", ["ps", "-a", "-q"], ct);
+            Assert.Equal(string.Empty, listed.StandardOutput.Trim());
+        }
+
+        foreach (var run in results)
+        {
+            Assert.Contains("hello", run.Output, StringComparison.Ordinal);
+            Assert.InRange(run.BytesFetched!.Value, 1, run.ImageBytes!.Value / 10);
+            Assert.True(run.BytesRead > 0, $"the kernel read nothing from the volume: {run.BytesRead}");
+        }
+
+        // The node cache was emptied before each pull, so the second run fetched again, about as much as the first.
+        Assert.InRange(results[1].BytesFetched!.Value, results[0].BytesFetched!.Value / 2, results[0].BytesFetched!.Value * 2);
+        Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), line => line.Contains(work, StringComparison.Ordinal));
+        Assert.False(Directory.Exists(Path.Combine(work, "slacker")), "the bench's server and node must be stopped and their data removed");
     }
 
     [Fact]
-    public async Task Cli_Without_The_Driven_Commands_Is_Skipped_With_The_Reason()
+    public async Task A_Cli_That_Is_Not_Slacker_Is_Skipped_With_The_Reason()
     {
-        var cli = StubCli(Path.Combine(_dir, "calls.log"), "Commands: server fsck gc");
-        await using var driver = new SlackerDriver(cli, SlackerDriver.DefaultDropCache);
+        await using var absent = new SlackerDriver(Path.Combine(_dir, "absent"), Path.Combine(_dir, "work"));
+        Assert.Contains("--slacker-cli", await absent.StartAsync(CancellationToken.None));
 
-        var reason = await driver.StartAsync(CancellationToken.None);
-
-        Assert.Contains("lacks the command(s) import, push, pull, run, stats", reason);
-        var missing = new SlackerDriver(Path.Combine(_dir, "absent"), SlackerDriver.DefaultDropCache);
-        Assert.Contains("--slacker-cli", await missing.StartAsync(CancellationToken.None));
-    }
-
-    private string StubCli(string log, string help)
-    {
-        var path = Path.Combine(_dir, "slacker");
-        File.WriteAllText(path, $$"""
-            #!/bin/sh
-            echo "$*" >> '{{log}}'
-            case "$1" in
-              --help) echo '{{help}}' ;;
-              run) echo hello ;;
-              stats) echo '{"name": "x", "imageBytes": 1048576, "volumeStats": {"chunksFetched": 1, "bytesFetched": 4096 } }' ;;
-            esac
-            exit 0
-            """);
-        File.SetUnixFileMode(path, (UnixFileMode)0x1ED);
-        return path;
+        // /bin/true runs and prints no help at all: every driven command is missing.
+        await using var notSlacker = new SlackerDriver("/bin/true", Path.Combine(_dir, "work"));
+        Assert.Contains("lacks the command(s) import, push, pull, run, stats", await notSlacker.StartAsync(CancellationToken.None));
     }
 }

@@ -30,6 +30,9 @@ public sealed record RunResult(TimeSpan Elapsed, string Output)
     /// <summary>Bytes the node fetched from the server while the container ran (slacker only).</summary>
     public long? BytesFetched { get; init; }
 
+    /// <summary>Bytes the kernel read from the container's root volume while it ran (slacker only).</summary>
+    public long? BytesRead { get; init; }
+
     /// <summary>Size of the image as the system stores it, if it says (slacker: the volume).</summary>
     public long? ImageBytes { get; init; }
 }

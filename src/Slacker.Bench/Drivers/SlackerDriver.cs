@@ -1,63 +1,80 @@
 using System.Text.Json;
-using Slacker.Bench.Processes;
+using Slacker.Node.Agent;
 
 namespace Slacker.Bench.Drivers;
 
 /// <summary>
-/// Slacker through its CLI, invoked as a process. The image is imported once (it is "built" on the node);
-/// every cycle then pushes (name:tag -> snapshot), removes the local image, empties the node chunk cache,
-/// pulls (a clone) and runs. Bytes fetched during the run come from `slacker stats NAME --format json`.
-/// The server and node are whatever the CLI reaches with its own configuration (SLACKER_SERVER etc.).
+/// Slacker through its CLI, one process per command as a user runs it, against a server and node the bench
+/// starts on loopback (<see cref="SlackerServices"/>).
+/// The image is built on the node once (`slacker import` under a development name: the flattened ext4 volume is
+/// written to the storage server and snapshotted, as a developer's volume lives on Slacker's shared storage).
+/// Every cycle then removes the published name from the registry, tags the development image with it and times
+/// `push` (publishes name:tag -> snapshot; no chunk moves, the server has them), removes the node's copy and
+/// empties the node chunk cache, and times `pull` (an O(1) manifest read) and `run` (a clone, fetched lazily).
+/// Bytes fetched and read during the run come from `slacker stats NAME --format json`.
 /// </summary>
-public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : IContainerCliSystem
+public sealed class SlackerDriver(string cliPath, string workDirectory) : IContainerCliSystem
 {
-    /// <summary>`slacker node prune-cache`: empties the node chunk cache (the node refuses while containers run).</summary>
-    public const string DefaultDropCache = "node prune-cache";
+    private static readonly string[] DrivenCommands = ["import", "push", "pull", "run", "stats", "tag", "rmi"];
 
-    private static readonly string[] FetchedFields = ["bytesFetched", "fetchedBytes", "bytes_fetched", "BytesFetched"];
-    private static readonly string[] SizeFields = ["volumeBytes", "imageBytes", "sizeBytes", "size"];
-    private static readonly string[] DrivenCommands = ["import", "push", "pull", "run", "stats"];
-
-    private readonly ContainerCli _cli = new(cliPath, []);
     private readonly HashSet<string> _imported = [];
     private readonly List<string> _containers = [];
+    private SlackerServices? _services;
+    private ContainerCli _cli = SlackerExecutable.Cli(cliPath);
 
     public string Name => "slacker";
 
     public ContainerCli Cli => _cli;
 
+    /// <summary>The name a cycle pushes, pulls and runs.</summary>
     public static string Reference(BenchImage image) => $"{image.Repository}:latest";
+
+    /// <summary>The name the image was built under on the node; it keeps the snapshot referenced between cycles.</summary>
+    public static string DevelopmentReference(BenchImage image) => $"dev/{image.Repository}:latest";
 
     string IContainerCliSystem.Reference(BenchImage image) => Reference(image);
 
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
+        ProcessResultOrReason help;
         try
         {
-            var help = await _cli.RunAsync(["--help"], cancellationToken, timeout: TimeSpan.FromMinutes(1));
-            if (!help.Succeeded)
-            {
-                return $"the slacker CLI at '{cliPath}' does not run (`--help` exited {help.ExitCode}): {help.StandardError.Trim()}";
-            }
-
-            var missing = DrivenCommands.Where(c => !help.StandardOutput.Contains(c, StringComparison.Ordinal)).ToList();
-            return missing.Count == 0
-                ? null
-                : $"the slacker CLI at '{cliPath}' lacks the command(s) {string.Join(", ", missing)} that the bench drives; slacker results are pending until it has them.";
+            help = new(await _cli.RunAsync(["--help"], cancellationToken, timeout: TimeSpan.FromMinutes(1)), null);
         }
         catch (InvalidOperationException ex)
         {
-            return $"the slacker CLI is not available ({ex.Message.Split('\n')[0]}); pass --slacker-cli PATH or set SLACKER_CLI.";
+            help = new(null, $"the slacker CLI '{cliPath}' cannot be started ({ex.Message.Split('\n')[0]}); pass --slacker-cli PATH or set {SlackerExecutable.EnvironmentVariable}.");
         }
+
+        if (help.Reason is not null)
+        {
+            return help.Reason;
+        }
+
+        if (!help.Result!.Succeeded)
+        {
+            return $"the slacker CLI '{cliPath}' does not run (`--help` exited {help.Result.ExitCode}): {help.Result.StandardError.Trim()}";
+        }
+
+        var missing = DrivenCommands.Where(c => !help.Result.StandardOutput.Contains(c, StringComparison.Ordinal)).ToList();
+        if (missing.Count > 0)
+        {
+            return $"the slacker CLI '{cliPath}' lacks the command(s) {string.Join(", ", missing)} that the bench drives.";
+        }
+
+        _services = await SlackerServices.StartAsync(_cli, workDirectory, cancellationToken);
+        _cli = SlackerExecutable.Cli(cliPath, _services.Environment);
+        return null;
     }
 
     public async Task<string> VersionAsync(CancellationToken cancellationToken)
     {
         var version = await _cli.RunAsync(["--version"], cancellationToken);
-        return $"slacker {version.StandardOutput.Trim()}";
+        var kind = _cli.Binary == "dotnet" ? "managed build under dotnet" : "native binary";
+        return $"slacker {version.StandardOutput.Trim()} ({kind}; server {_services?.ServerUrl}, node {_services?.NodeSocket})";
     }
 
-    /// <summary>Removes only containers this driver started (a node may be shared); normally HelloJob already did.</summary>
+    /// <summary>Leftover containers of this driver go, and the published name leaves the registry, so push publishes it again.</summary>
     public async Task CleanAsync(BenchImage image, CancellationToken cancellationToken)
     {
         foreach (var name in _containers)
@@ -66,14 +83,21 @@ public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : I
         }
 
         _containers.Clear();
+        if (_imported.Contains(image.Name))
+        {
+            // Exit 1 only means "no such image" (first cycle); anything else shows up in the push that follows.
+            await _cli.RunAsync(["rmi", "--registry", Reference(image)], cancellationToken);
+        }
     }
 
     public async Task PrepareAsync(BenchImage image, CancellationToken cancellationToken)
     {
         if (_imported.Add(image.Name))
         {
-            await _cli.MustAsync($"slacker import of {image.Name}", ["import", image.Layout.Reference, Reference(image)], cancellationToken);
+            await _cli.MustAsync($"slacker import of {image.Name}", ["import", image.Layout.Reference, DevelopmentReference(image)], cancellationToken);
         }
+
+        await _cli.MustAsync($"slacker tag of {image.Name}", ["tag", DevelopmentReference(image), Reference(image)], cancellationToken);
     }
 
     public Task PushAsync(BenchImage image, CancellationToken cancellationToken) =>
@@ -82,7 +106,7 @@ public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : I
     public async Task ForgetLocalAsync(BenchImage image, CancellationToken cancellationToken)
     {
         await _cli.MustAsync($"slacker rmi of {image.Name}", ["rmi", Reference(image)], cancellationToken);
-        await _cli.MustAsync("emptying the slacker node chunk cache", dropCacheArguments.Split(' ', StringSplitOptions.RemoveEmptyEntries), cancellationToken);
+        await _cli.MustAsync("emptying the slacker node chunk cache", ["node", "prune-cache"], cancellationToken);
     }
 
     public Task PullAsync(BenchImage image, CancellationToken cancellationToken) =>
@@ -91,58 +115,57 @@ public sealed class SlackerDriver(string cliPath, string dropCacheArguments) : I
     public async Task<RunResult> RunAsync(BenchImage image, RunRequest request, CancellationToken cancellationToken)
     {
         _containers.Add(request.ContainerName);
-        long? fetched = null, size = null;
-        var result = await HelloJob.RunAsync(_cli, Reference(image), request, isRunning: null, cancellationToken, async ct =>
+        RunStats stats = default;
+        var result = await HelloJob.RunAsync(_cli, Reference(image), request, IsRunningAsync, cancellationToken, async ct =>
         {
-            var stats = await _cli.MustAsync($"slacker stats of {request.ContainerName}", ["stats", request.ContainerName, "--format", "json"], ct);
-            (fetched, size) = ReadStats(stats.StandardOutput);
+            var output = await _cli.MustAsync($"slacker stats of {request.ContainerName}", ["stats", request.ContainerName, "--format", "json"], ct);
+            stats = ReadStats(output.StandardOutput);
         });
-        return result with { BytesFetched = fetched, ImageBytes = size };
+        return result with { BytesFetched = stats.Fetched, BytesRead = stats.Read, ImageBytes = stats.ImageBytes };
     }
 
-    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
-
-    internal static (long? Fetched, long? Size) ReadStats(string json)
+    public async ValueTask DisposeAsync()
     {
+        if (_services is not null)
+        {
+            await _services.DisposeAsync();
+        }
+    }
+
+    /// <summary>`slacker stats --format json`: what the node fetched and what the kernel read, and the volume's size.</summary>
+    internal static RunStats ReadStats(string json)
+    {
+        ContainerStats? stats;
         try
         {
-            using var doc = JsonDocument.Parse(json);
-            return (Find(doc.RootElement, FetchedFields), Find(doc.RootElement, SizeFields));
+            stats = JsonSerializer.Deserialize(json, AgentJsonContext.Default.ContainerStats);
         }
-        catch (JsonException)
+        catch (JsonException ex)
         {
-            return (null, null);
+            throw new InvalidDataException($"`slacker stats --format json` did not print a container's stats: {ex.Message}\n{json}", ex);
         }
+
+        if (stats?.VolumeStats is not { } volume)
+        {
+            throw new InvalidDataException($"`slacker stats --format json` printed no volume figures (the container's root was never attached):\n{json}");
+        }
+
+        return new RunStats(volume.BytesFetched, volume.BytesRead, stats.ImageBytes);
     }
 
-    private static long? Find(JsonElement element, string[] names)
+    private async Task<bool> IsRunningAsync(string container, CancellationToken cancellationToken)
     {
-        if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() > 0)
+        var inspect = await _cli.RunAsync(["container", "inspect", container], cancellationToken);
+        if (!inspect.Succeeded)
         {
-            return Find(element[0], names);
+            return false;
         }
 
-        if (element.ValueKind != JsonValueKind.Object)
-        {
-            return null;
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (names.Contains(property.Name, StringComparer.OrdinalIgnoreCase) && property.Value.TryGetInt64(out var value))
-            {
-                return value;
-            }
-        }
-
-        foreach (var property in element.EnumerateObject())
-        {
-            if (Find(property.Value, names) is { } nested)
-            {
-                return nested;
-            }
-        }
-
-        return null;
+        var records = JsonSerializer.Deserialize(inspect.StandardOutput, AgentJsonContext.Default.IReadOnlyListContainerRecord);
+        return records is [{ Status: Slacker.Node.Containers.ContainerStatus.Running }];
     }
+
+    internal readonly record struct RunStats(long? Fetched, long? Read, long? ImageBytes);
+
+    private readonly record struct ProcessResultOrReason(Processes.ProcessResult? Result, string? Reason);
 }

@@ -3,7 +3,11 @@ using Slacker.Bench.Runner;
 namespace Slacker.Bench.Report;
 
 /// <summary>Medians over reps of one system on one image. Sums are per rep first (same rep's pull + run), then the median.</summary>
-public sealed record CycleMedians(double? Push, double? Pull, double? Run, double? Deployment, double? Development, int Reps, long? BytesFetched);
+public sealed record CycleMedians(double? Push, double? Pull, double? Run, double? Deployment, double? Development, int Reps, long? BytesFetched, long? BytesRead, long? VolumeBytes)
+{
+    /// <summary>Median over reps of fetched / read (each rep's own ratio).</summary>
+    public double? FetchedPerRead { get; init; }
+}
 
 public sealed record ImageFacts(string Name, string? Category, string? Mode, long? CompressedBytes, long? UncompressedBytes, int? Layers);
 
@@ -18,9 +22,11 @@ public sealed class BenchSummary
     public const string Baseline = "docker";
 
     private readonly Dictionary<(string System, string Image), CycleMedians> _medians;
+    private readonly Dictionary<(string System, string Op), List<double>> _all;
 
-    private BenchSummary(BenchRecord? run, List<SystemFacts> systems, List<ImageFacts> images, Dictionary<(string, string), CycleMedians> medians, List<BenchRecord> failures, List<ParityFacts> parity)
+    private BenchSummary(BenchRecord? run, List<SystemFacts> systems, List<ImageFacts> images, Dictionary<(string, string), CycleMedians> medians, List<BenchRecord> failures, List<ParityFacts> parity, Dictionary<(string, string), List<double>> all)
     {
+        _all = all;
         Parity = parity;
         Run = run;
         Systems = systems;
@@ -88,6 +94,8 @@ public sealed class BenchSummary
                 Pull = rep.FirstOrDefault(r => r.Op == "pull")?.Seconds,
                 Run = rep.FirstOrDefault(r => r.Op == "run")?.Seconds,
                 Fetched = rep.FirstOrDefault(r => r.Op == "run")?.BytesFetched,
+                Read = rep.FirstOrDefault(r => r.Op == "run")?.BytesRead,
+                Volume = rep.FirstOrDefault(r => r.Op == "run")?.SystemImageBytes,
             }).ToList();
             medians[group.Key] = new CycleMedians(
                 Median(reps.Select(r => r.Push)),
@@ -96,7 +104,12 @@ public sealed class BenchSummary
                 Median(reps.Select(r => r.Pull + r.Run)),
                 Median(reps.Select(r => r.Push + r.Pull + r.Run)),
                 reps.Count,
-                Median(reps.Select(r => (double?)r.Fetched)) is { } f ? (long)f : null);
+                Median(reps.Select(r => (double?)r.Fetched)) is { } f ? (long)f : null,
+                Median(reps.Select(r => (double?)r.Read)) is { } read ? (long)read : null,
+                Median(reps.Select(r => (double?)r.Volume)) is { } volume ? (long)volume : null)
+            {
+                FetchedPerRead = Median(reps.Select(r => r.Fetched is { } f && r.Read is > 0 ? (double)f / r.Read.Value : (double?)null)),
+            };
         }
 
         var parity = records.Where(r => r.Kind == "parity" && r.System is not null && r.Image is not null)
@@ -108,7 +121,26 @@ public sealed class BenchSummary
                 g.FirstOrDefault(r => r.Op == "throughput")?.Value,
                 g.FirstOrDefault(r => r.Op == "throughput")?.Unit))
             .ToList();
-        return new BenchSummary(run, systems, images, medians, records.Where(r => r.Kind == "failure").ToList(), parity);
+        var all = records.Where(r => r.Kind == "measure" && r.System is not null && r.Op is not null && r.Seconds is not null)
+            .GroupBy(r => (r.System!, r.Op!))
+            .ToDictionary(g => g.Key, g => g.Select(r => r.Seconds!.Value).ToList());
+        return new BenchSummary(run, systems, images, medians, records.Where(r => r.Kind == "failure").ToList(), parity, all);
+    }
+
+    /// <summary>Every measurement of one operation of one system, over all images and reps (for percentiles).</summary>
+    public IReadOnlyList<double> AllSeconds(string system, string op) => _all.TryGetValue((system, op), out var values) ? values : [];
+
+    /// <summary>The nearest-rank percentile (p in 0..100) of <paramref name="values"/>.</summary>
+    public static double? Percentile(IReadOnlyList<double> values, double p)
+    {
+        if (values.Count == 0)
+        {
+            return null;
+        }
+
+        var sorted = values.Order().ToList();
+        var rank = (int)Math.Ceiling(p / 100 * sorted.Count);
+        return sorted[Math.Clamp(rank - 1, 0, sorted.Count - 1)];
     }
 
     public static double? Median(IEnumerable<double?> values)

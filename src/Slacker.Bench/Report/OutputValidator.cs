@@ -64,6 +64,10 @@ public static class OutputValidator
                         {
                             problems.Add($"{system} / {image} rep {rep}: no valid '{op}' measurement.");
                         }
+                        else if (system == GoalsTable.System && op == "run" && (measure.BytesFetched is not > 0 || measure.BytesRead is not > 0))
+                        {
+                            problems.Add($"{system} / {image} rep {rep}: the run has no bytes fetched and read (fetched {measure.BytesFetched}, read {measure.BytesRead}).");
+                        }
                     }
                 }
             }

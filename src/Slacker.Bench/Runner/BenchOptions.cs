@@ -31,8 +31,6 @@ public sealed record BenchOptions
 
     public int ParitySeconds { get; init; } = 20;
 
-    public string SlackerCli { get; init; } = "slacker";
-
-    /// <summary>The node command that empties the node chunk cache, split on spaces and passed to the slacker CLI.</summary>
-    public string SlackerDropCache { get; init; } = SlackerDriver.DefaultDropCache;
+    /// <summary>The slacker CLI the slacker driver runs (a native binary, or slacker.dll run through dotnet).</summary>
+    public string? SlackerCli { get; init; } = SlackerExecutable.Default();
 }

@@ -36,6 +36,9 @@ public sealed class BenchRecord
     /// <summary>For run measures of slacker: bytes the node fetched from the server while the job ran.</summary>
     public long? BytesFetched { get; init; }
 
+    /// <summary>For run measures of slacker: bytes the kernel read from the container's root volume while the job ran.</summary>
+    public long? BytesRead { get; init; }
+
     /// <summary>Compressed size of the image's layers (what docker and podman move).</summary>
     public long? CompressedBytes { get; init; }
 

@@ -27,7 +27,8 @@ public static class NodeCommand
         var socket = new Option<string>("--socket") { Description = "Unix socket to serve the CLI on.", DefaultValueFactory = _ => NodeAgentOptions.DefaultSocket };
         var runtime = new Option<string>("--runtime") { Description = "OCI runtime: crun (default) or runc, or a path.", DefaultValueFactory = _ => "crun" };
         var cache = new Option<long>("--cache-size") { Description = "Chunk cache capacity in MiB.", DefaultValueFactory = _ => 16L * 1024 };
-        var command = new Command("node", "Run the node agent: lazy volumes, chunk cache and containers (as root).") { data, socket, runtime, cache };
+        var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown: Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
+        var command = new Command("node", "Run the node agent: lazy volumes, chunk cache and containers (as root).") { data, socket, runtime, cache, logLevel };
         command.SetAction((parse, ct) => NodeClient.RunAsync(async () =>
         {
             var options = new NodeAgentOptions
@@ -38,11 +39,16 @@ public static class NodeCommand
                 Runtime = parse.GetValue(runtime)!,
                 CacheCapacityBytes = Math.Max(1, parse.GetValue(cache)) * 1024 * 1024,
             };
+            var level = parse.GetValue(logLevel);
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss.fff ";
-            }).SetMinimumLevel(LogLevel.Information));
+            })
+                .SetMinimumLevel(level)
+                // ASP.NET Core logs every request at Information; the node's own lines are what an operator reads.
+                .AddFilter("Microsoft", level == LogLevel.Trace ? LogLevel.Trace : LogLevel.Warning)
+                .AddFilter("Microsoft.Hosting.Lifetime", level));
             try
             {
                 var store = LocalImageStore.Default(Path.GetFullPath(options.DataDir));

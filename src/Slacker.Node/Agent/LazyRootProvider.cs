@@ -46,12 +46,16 @@ public sealed class LazyRootProvider(
 
     public async Task DetachAsync(ContainerRecord record, CancellationToken cancellationToken)
     {
-        if (_attached.TryRemove(record.Id, out var attached))
+        if (_attached.TryGetValue(record.Id, out var attached))
         {
-            // The figures live in memory with the volume; keep the last ones for `stats` on an exited container.
+            // The figures live in memory with the volume; keep the last ones for `stats` on an exited container,
+            // written before the volume leaves the table so that `stats` always finds one or the other.
             await File.WriteAllBytesAsync(StatsFileOf(record.Id),
                 JsonSerializer.SerializeToUtf8Bytes(attached.Volume.StatsSnapshot(), AgentJsonContext.Default.VolumeStatsSnapshot), cancellationToken);
-            await Task.Run(attached.Detach, CancellationToken.None);
+            if (_attached.TryRemove(new KeyValuePair<string, AttachedVolume>(record.Id, attached)))
+            {
+                await Task.Run(attached.Detach, CancellationToken.None);
+            }
         }
     }
 

@@ -25,7 +25,10 @@ public sealed class ContainerManager : IAsyncDisposable
 
         public ContainerProcess? Process { get; set; }
 
-        /// <summary>Completes when the current run ended and its state was written.</summary>
+        /// <summary>Completes when the current run ended and its exit code was written; the root may still be detaching.</summary>
+        public TaskCompletionSource Exited { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes when the current run ended and everything it held (runtime state, root) was released.</summary>
         public TaskCompletionSource Finished { get; set; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Completes once the container was removed (docker's wait condition "removed").</summary>
@@ -70,6 +73,7 @@ public sealed class ContainerManager : IAsyncDisposable
             record.Pid = null;
             _store.Save(record);
             var entry = new Entry(record);
+            entry.Exited.TrySetResult();
             entry.Finished.TrySetResult();
             _containers[record.Id] = entry;
         }
@@ -195,6 +199,7 @@ public sealed class ContainerManager : IAsyncDisposable
                 CreatedAt = DateTimeOffset.UtcNow,
             };
             var reserved = new Entry(record);
+            reserved.Exited.TrySetResult();
             reserved.Finished.TrySetResult();
             _containers[id] = reserved;
         }
@@ -202,12 +207,17 @@ public sealed class ContainerManager : IAsyncDisposable
         var entry = _containers[id];
         try
         {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             _store.Create(entry.Record);
             var image = await _roots.PrepareAsync(entry.Record, cancellationToken);
             await File.WriteAllBytesAsync(Path.Join(_store.DirectoryOf(id), "image-config.json"),
                 System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(image, ContainerJsonContext.Default.ImageRunConfig), cancellationToken);
-            await AttachAndBuildAsync(entry.Record, image, cancellationToken);
+            var prepared = clock.Elapsed;
+            var attached = await AttachAndBuildAsync(entry.Record, image, cancellationToken);
             _store.Save(entry.Record);
+            _logger.LogDebug("Container {Id} created in {Total:0.0} ms: image and clone {Prepare:0.0} ms, root attached {Attach:0.0} ms, bundle {Bundle:0.0} ms.",
+                entry.Record.ShortId, clock.Elapsed.TotalMilliseconds, prepared.TotalMilliseconds, attached.TotalMilliseconds,
+                (clock.Elapsed - prepared - attached).TotalMilliseconds);
             return entry.Record;
         }
         catch
@@ -231,15 +241,19 @@ public sealed class ContainerManager : IAsyncDisposable
         }
     }
 
-    private async Task AttachAndBuildAsync(ContainerRecord record, ImageRunConfig image, CancellationToken cancellationToken)
+    /// <returns>How long attaching the root took (the rest is the bundle).</returns>
+    private async Task<TimeSpan> AttachAndBuildAsync(ContainerRecord record, ImageRunConfig image, CancellationToken cancellationToken)
     {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
         record.RootFs = await _roots.AttachAsync(record, cancellationToken);
+        var attached = clock.Elapsed;
         _store.Save(record);
         var hostname = record.Config.Network == NetworkModes.Host ? System.Environment.MachineName : record.ShortId;
         var bundle = _store.BundleOf(record.Id);
         var spec = BundleBuilder.Build(record.Config, image, record.RootFs, bundle, hostname);
         BundleBuilder.Write(spec, bundle);
         record.Args = spec.Process.Args;
+        return attached;
     }
 
     private ImageRunConfig LoadImageConfig(string id)
@@ -266,6 +280,7 @@ public sealed class ContainerManager : IAsyncDisposable
                 await AttachAndBuildAsync(record, LoadImageConfig(record.Id), cancellationToken);
             }
 
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             var runtime = LocateRuntime(record.Runtime);
             await runtime.DeleteAsync(record.Id, cancellationToken);
             if (entry.Hub.IsCompleted)
@@ -274,9 +289,9 @@ public sealed class ContainerManager : IAsyncDisposable
             }
 
             // A new run: whoever waits from now on waits for this run's end.
-            var finished = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var previous = entry.Finished;
-            entry.Finished = finished;
+            var (exited, finished) = (new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            var (previousExited, previousFinished) = (entry.Exited, entry.Finished);
+            (entry.Exited, entry.Finished) = (exited, finished);
             ContainerProcess process;
             try
             {
@@ -284,7 +299,8 @@ public sealed class ContainerManager : IAsyncDisposable
             }
             catch
             {
-                entry.Finished = previous;
+                (entry.Exited, entry.Finished) = (previousExited, previousFinished);
+                exited.TrySetResult();
                 finished.TrySetResult();
                 throw;
             }
@@ -297,6 +313,7 @@ public sealed class ContainerManager : IAsyncDisposable
             record.Error = null;
             record.Pid = process.Pid;
             _store.Save(record);
+            _logger.LogDebug("Container {Id} started in {Elapsed:0.0} ms (pid {Pid}).", record.ShortId, clock.Elapsed.TotalMilliseconds, process.Pid);
             _ = Task.Run(() => OnExitedAsync(entry, process, runtime), CancellationToken.None);
         }
         finally
@@ -319,8 +336,15 @@ public sealed class ContainerManager : IAsyncDisposable
                 record.FinishedAt = DateTimeOffset.UtcNow;
                 record.Pid = null;
                 _store.Save(record);
+
+                // The exit is known and durable: `run` and `wait` return now, as docker's do, while the runtime
+                // state and the root (ext4, loop, FUSE) are released behind them under the gate, which a new
+                // start or a removal waits for.
+                entry.Exited.TrySetResult();
+                var clock = System.Diagnostics.Stopwatch.StartNew();
                 await runtime.DeleteAsync(record.Id);
                 await _roots.DetachAsync(record, CancellationToken.None);
+                _logger.LogDebug("Container {Id} exited with {Code}; runtime state and root released in {Elapsed:0.0} ms.", record.ShortId, exitCode, clock.Elapsed.TotalMilliseconds);
                 record.RootFs = null;
                 _store.Save(record);
             }
@@ -340,6 +364,7 @@ public sealed class ContainerManager : IAsyncDisposable
         finally
         {
             entry.Process = null;
+            entry.Exited.TrySetResult();
             entry.Finished.TrySetResult();
         }
 
@@ -368,7 +393,7 @@ public sealed class ContainerManager : IAsyncDisposable
 
     private static async Task<ContainerRecord> WaitAsync(Entry entry, CancellationToken cancellationToken)
     {
-        await entry.Finished.Task.WaitAsync(cancellationToken);
+        await entry.Exited.Task.WaitAsync(cancellationToken);
         if (entry.Record.Config.AutoRemove && entry.Record.Status == ContainerStatus.Exited)
         {
             await entry.Removed.Task.WaitAsync(cancellationToken);

@@ -112,9 +112,15 @@ public sealed class OciRuntime
         return result.ExitCode == 0;
     }
 
+    /// <summary>Forgets the container's runtime state; free when there is none (a container that never ran).</summary>
     public async Task DeleteAsync(string id, CancellationToken cancellationToken = default)
     {
-        await CommandRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "delete", "--force", id], cancellationToken);
+        // crun and runc keep one directory per container under --root; without it there is nothing to delete,
+        // and not spawning the runtime saves a process start on every container start.
+        if (Directory.Exists(Path.Join(StateRoot, id)))
+        {
+            await CommandRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "delete", "--force", id], cancellationToken);
+        }
     }
 
     /// <summary>The runtime's status for the container ("created", "running", "stopped"), or null when it has none.</summary>

@@ -12,11 +12,19 @@ public static partial class SlackerProcess
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
-    public static string Dll => Path.Join(AppContext.BaseDirectory, "slacker.dll");
+    /// <summary>
+    /// SLACKER_CLI when set (CI points it at the published native binary, which is what users run), else the
+    /// managed build that the project reference copies next to the tests, run through dotnet.
+    /// </summary>
+    public static string Executable => Environment.GetEnvironmentVariable("SLACKER_CLI") is { Length: > 0 } configured
+        ? configured
+        : Path.Join(AppContext.BaseDirectory, "slacker.dll");
 
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? user = null)
     {
-        var info = new ProcessStartInfo(user is null ? "dotnet" : "setpriv")
+        var managed = Executable.EndsWith(".dll", StringComparison.Ordinal);
+        var program = managed ? "dotnet" : Executable;
+        var info = new ProcessStartInfo(user is null ? program : "setpriv")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -25,13 +33,17 @@ public static partial class SlackerProcess
         };
         if (user is not null)
         {
-            foreach (var a in new[] { "--reuid", user, "--regid", "nogroup", "--clear-groups", "dotnet" })
+            foreach (var a in new[] { "--reuid", user, "--regid", "nogroup", "--clear-groups", program })
             {
                 info.ArgumentList.Add(a);
             }
         }
 
-        info.ArgumentList.Add(Dll);
+        if (managed)
+        {
+            info.ArgumentList.Add(Executable);
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);

@@ -1,0 +1,138 @@
+using System.Net.Sockets;
+using Slacker.Bench.Processes;
+
+namespace Slacker.Bench.Drivers;
+
+/// <summary>
+/// The `slacker server` and `slacker node` the bench starts for itself, on loopback, with fresh data under the
+/// work dir: nothing another user of this host runs is touched, and every cycle starts from a known state.
+/// They are stopped by PID at the end (the node first: it detaches its roots in order), and anything still
+/// mounted below their dir is unmounted before the dir is deleted.
+/// </summary>
+public sealed class SlackerServices : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly string _dir;
+    private OwnedDaemon? _server;
+    private OwnedDaemon? _node;
+
+    private SlackerServices(string dir, int port)
+    {
+        _dir = dir;
+        ServerUrl = $"http://127.0.0.1:{port}";
+        NodeSocket = Path.Combine(dir, "node.sock");
+        NodeData = Path.Combine(dir, "node");
+    }
+
+    public string ServerUrl { get; }
+
+    public string NodeSocket { get; }
+
+    public string NodeData { get; }
+
+    /// <summary>What every CLI call needs to reach these two (the CLI's own settings).</summary>
+    public IReadOnlyDictionary<string, string> Environment => new Dictionary<string, string>
+    {
+        ["SLACKER_SERVER"] = ServerUrl,
+        ["SLACKER_NODE_SOCKET"] = NodeSocket,
+        ["SLACKER_NODE_DATA"] = NodeData,
+    };
+
+    public static async Task<SlackerServices> StartAsync(ContainerCli cli, string workDir, CancellationToken cancellationToken)
+    {
+        var dir = Path.Combine(workDir, "slacker");
+        if (Directory.Exists(dir))
+        {
+            MountCleanup.UnmountBelow(dir);
+            Directory.Delete(dir, recursive: true);
+        }
+
+        Directory.CreateDirectory(dir);
+        var services = new SlackerServices(dir, FreePort.Pick());
+        try
+        {
+            services._server = Start(cli, ["server", "--data", Path.Combine(dir, "server"), "--listen", services.ServerUrl["http://".Length..]], Path.Combine(dir, "server.log"));
+            await WaitAsync(services._server, "slacker server", () => ServerAnswersAsync(services.ServerUrl, cancellationToken), cancellationToken);
+            services._node = Start(cli, ["node", "--data", services.NodeData, "--socket", services.NodeSocket, "--server", services.ServerUrl], Path.Combine(dir, "node.log"));
+            await WaitAsync(services._node, "slacker node", () => NodeAnswersAsync(services.NodeSocket, cancellationToken), cancellationToken);
+            return services;
+        }
+        catch
+        {
+            await services.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        // The node first: it stops its containers and detaches their roots, which needs nothing from the server.
+        if (_node is not null)
+        {
+            await _node.StopAsync(TimeSpan.FromSeconds(60));
+            await _node.DisposeAsync();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+
+        if (Directory.Exists(_dir))
+        {
+            MountCleanup.UnmountBelow(_dir);
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+
+    private static OwnedDaemon Start(ContainerCli cli, IEnumerable<string> arguments, string log) =>
+        OwnedDaemon.Start(cli.Binary, cli.GlobalArguments.Concat(arguments), log);
+
+    private static async Task WaitAsync(OwnedDaemon daemon, string what, Func<Task<bool>> ready, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + StartTimeout;
+        while (!await ready())
+        {
+            if (daemon.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException(
+                    $"{what} did not come up within {StartTimeout.TotalSeconds:0} s (`{daemon.Description}`); its log ({daemon.LogPath}) ends:\n{daemon.LogTail()}");
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    private static async Task<bool> ServerAnswersAsync(string url, CancellationToken cancellationToken)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        try
+        {
+            using var response = await http.GetAsync(new Uri(url + "/healthz"), cancellationToken);
+            return response.IsSuccessStatusCode;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return false;
+        }
+    }
+
+    private static async Task<bool> NodeAnswersAsync(string socketPath, CancellationToken cancellationToken)
+    {
+        if (!File.Exists(socketPath))
+        {
+            return false;
+        }
+
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(socketPath), cancellationToken);
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}
