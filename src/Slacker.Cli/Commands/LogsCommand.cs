@@ -17,7 +17,7 @@ public static class LogsCommand
         {
             using var node = NodeClient.For(parse);
             using var response = await node.StreamAsync(
-                $"v1/containers/{Uri.EscapeDataString(parse.GetValue(container)!)}/logs?follow={parse.GetValue(follow)}", ct);
+                $"v1/containers/{Uri.EscapeDataString(parse.GetValue(container)!)}/logs?follow={(parse.GetValue(follow) ? "true" : "false")}", ct);
             await using var body = await response.Content.ReadAsStreamAsync(ct);
             var stdout = Console.OpenStandardOutput();
             var stderr = Console.OpenStandardError();

@@ -12,15 +12,23 @@ public static class LogsEndpoint
     public static async Task StreamAsync(HttpContext http, ContainerManager manager, string id)
     {
         var record = manager.Get(id);
-        var follow = http.Request.Query.TryGetValue("follow", out var f) && (f == "1" || f == "true");
+        var follow = NodeApi.Flag(http, "follow");
         var ended = follow && record.Status == ContainerStatus.Running ? manager.WaitAsync(record.Id, http.RequestAborted) : Task.CompletedTask;
         http.Response.ContentType = "text/plain; charset=utf-8";
         await http.Response.StartAsync(http.RequestAborted);
 
         var path = manager.Store.LogOf(record.Id);
-        if (!File.Exists(path))
+
+        // The log file appears with the container's first output line; until then a follower waits for it
+        // (a server that says nothing for a while must not end `logs -f`).
+        while (!File.Exists(path))
         {
-            return;
+            if (ended.IsCompleted || http.RequestAborted.IsCancellationRequested)
+            {
+                return;
+            }
+
+            await Task.WhenAny(ended, Task.Delay(50, http.RequestAborted));
         }
 
         // FileShare.Delete: an --rm container may be removed while we still read the end of its log.

@@ -142,7 +142,7 @@ public sealed class NodeAgent : IAsyncDisposable
     public async Task<CommitResponse> CommitAsync(string idOrName, CommitRequest request, CancellationToken cancellationToken)
     {
         RegistryImageResolver.Split(request.Reference);
-        var record = Containers.Get(idOrName);
+        var record = await Containers.GetSettledAsync(idOrName, cancellationToken);
         var (result, parent) = await Roots.CommitAsync(record, request.Label ?? $"commit of {record.Name} as {request.Reference}", cancellationToken);
         var imageId = await Images.RecordCommitAsync(request.Reference, parent, result.SnapshotId, cancellationToken);
         return new CommitResponse(request.Reference, imageId, result.SnapshotId, result.DirtyChunks, result.UploadedChunks, result.UploadedBytes,

@@ -126,7 +126,8 @@ public static class NodeApi
         await JsonSerializer.SerializeAsync(http.Response.Body, new ApiError(code, message), AgentJsonContext.Default.ApiError);
     }
 
-    private static bool Flag(HttpContext http, string name) =>
+    /// <summary>A boolean query parameter: 1 or true in any case (bool.ToString() writes "True").</summary>
+    internal static bool Flag(HttpContext http, string name) =>
         http.Request.Query.TryGetValue(name, out var value) && (value == "1" || string.Equals(value, "true", StringComparison.OrdinalIgnoreCase));
 
     private static async Task<T> ReadAsync<T>(HttpContext http, JsonTypeInfo<T> type) =>

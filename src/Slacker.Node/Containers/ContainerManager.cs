@@ -385,6 +385,21 @@ public sealed class ContainerManager : IAsyncDisposable
     }
 
     /// <summary>
+    /// The container once whatever its last run held is released: `run` returns at the exit, while the root is
+    /// still being detached behind it, and a commit of the exited container must not race that detach.
+    /// </summary>
+    public async Task<ContainerRecord> GetSettledAsync(string idOrName, CancellationToken cancellationToken)
+    {
+        var entry = Find(idOrName);
+        if (entry.Record.Status != ContainerStatus.Running)
+        {
+            await entry.Finished.Task.WaitAsync(cancellationToken);
+        }
+
+        return entry.Record;
+    }
+
+    /// <summary>
     /// Waits until the container's run ended (and, for --rm containers, until it was removed) and returns its
     /// final record; ExitCode is null when the code could not be known.
     /// </summary>

@@ -72,9 +72,11 @@ public sealed class RunTests : IAsyncLifetime
     {
         var port = FreePort();
         var run = await _cluster.CliAsync("run", "-d", "--name", "web", "--network", "host", "busybox:1",
-            "sh", "-c", $"echo server ready; exec httpd -f -v -p 127.0.0.1:{port} -h /var/www");
+            "sh", "-c", $"sleep 1; echo server ready; exec httpd -f -v -p 127.0.0.1:{port} -h /var/www");
         Assert.True(run.ExitCode == 0, run + NodeLog);
         Assert.Equal(64, run.Stdout.Trim().Length);
+
+        // Followed before the container said anything (its log file does not exist yet): logs -f must wait.
 
         await using var logs = new SlackerProcess.Background(["logs", "-f", "--socket", _cluster.Socket, "web"]);
         await logs.WaitForOutputAsync("server ready", TimeSpan.FromMinutes(1));
