@@ -53,6 +53,7 @@ internal static unsafe partial class Sys
     public const int EISDIR = 21;
     public const int ELOOP = 40;
     public const int ENODATA = 61;
+    public const int ENOTSUP = 95;
     public const int ENOSPC = 28;
     public const int EXDEV = 18;
 
@@ -81,6 +82,8 @@ internal static unsafe partial class Sys
         [FieldOffset(120)] public uint MtimeNanoseconds;
         [FieldOffset(128)] public uint RdevMajor;
         [FieldOffset(132)] public uint RdevMinor;
+        [FieldOffset(136)] public uint DevMajor;
+        [FieldOffset(140)] public uint DevMinor;
 
         public readonly uint Type => Mode & S_IFMT;
     }

@@ -44,6 +44,59 @@ internal static unsafe class Xattrs
         return size < 0 ? null : buffer[..(int)size];
     }
 
+    /// <summary>
+    /// Every attribute of the inode itself, sorted by name. Unlike <see cref="List"/> and <see cref="Get"/> a
+    /// failure throws: a layer writer must not drop an attribute silently. A file system without xattrs has none.
+    /// </summary>
+    public static SortedDictionary<string, byte[]> ReadAll(string path)
+    {
+        var result = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
+        var size = Sys.Llistxattr(path, null, 0);
+        if (size < 0 && Sys.LastError == Sys.ENOTSUP)
+        {
+            return result;
+        }
+
+        if (size > 0)
+        {
+            var names = new byte[size];
+            fixed (byte* p = names)
+            {
+                size = Sys.Llistxattr(path, p, (nuint)names.Length);
+            }
+
+            if (size >= 0)
+            {
+                foreach (var name in Encoding.UTF8.GetString(names, 0, (int)size).Split('\0', StringSplitOptions.RemoveEmptyEntries))
+                {
+                    result[name] = GetOrThrow(path, name);
+                }
+            }
+        }
+
+        return size >= 0 ? result : throw new IOException($"llistxattr {path}: {Sys.Describe(Sys.LastError)}");
+    }
+
+    private static byte[] GetOrThrow(string path, string name)
+    {
+        var size = Sys.Lgetxattr(path, name, null, 0);
+        if (size >= 0)
+        {
+            var value = new byte[size];
+            fixed (byte* p = value)
+            {
+                size = Sys.Lgetxattr(path, name, p, (nuint)value.Length);
+            }
+
+            if (size >= 0)
+            {
+                return value[..(int)size];
+            }
+        }
+
+        throw new IOException($"lgetxattr {path} {name}: {Sys.Describe(Sys.LastError)}");
+    }
+
     /// <summary>Sets one attribute; returns 0 or the errno.</summary>
     public static int Set(string path, string name, ReadOnlySpan<byte> value)
     {

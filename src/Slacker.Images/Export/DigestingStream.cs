@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using Slacker.Core.Model;
 
-namespace Slacker.Bench.Oci;
+namespace Slacker.Images.Export;
 
-/// <summary>A write-only pass-through that hashes and counts what goes by (tar -> diff_id, gzip -> digest).</summary>
+/// <summary>A write-only pass-through that hashes and counts what goes by (tar -> diff_id, stored blob -> digest).</summary>
 internal sealed class DigestingStream(Stream inner, bool leaveOpen) : Stream
 {
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
