@@ -81,7 +81,7 @@ public sealed class DockerFixture : IAsyncLifetime
         if (_daemon is { HasExited: false })
         {
             // SIGTERM, so that dockerd stops its containerd and unmounts its overlays.
-            await Tool.RunRawAsync("kill", null, "-TERM", _daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            Signals.Send(_daemon.Id, Signals.Term);
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
@@ -95,14 +95,7 @@ public sealed class DockerFixture : IAsyncLifetime
 
         _daemon?.Dispose();
         // dockerd unmounts its overlays on exit; anything it left under our root is ours to unmount.
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo").Reverse())
-        {
-            var mountPoint = line.Split(' ')[4];
-            if (mountPoint.StartsWith(_root + "/", StringComparison.Ordinal))
-            {
-                await Tool.RunRawAsync("umount", null, "-l", mountPoint);
-            }
-        }
+        await Mounts.UnmountBelowAsync(_root);
 
         Directory.Delete(_root, recursive: true);
     }

@@ -56,7 +56,7 @@ public sealed class FaultTests
         var attached = await harness.AttachAsync(attacher, await harness.CloneAsync(snapshot));
         var path = Path.Combine(attached.MountPath, files.Keys.First());
 
-        harness.Server.Signal("STOP");
+        harness.Server.Signal(Signals.Stop);
         try
         {
             var read = Task.Run(() => File.ReadAllBytes(path));
@@ -70,7 +70,7 @@ public sealed class FaultTests
         }
         finally
         {
-            harness.Server.Signal("CONT");
+            harness.Server.Signal(Signals.Cont);
         }
 
         // Once the server answers again, the same file reads correctly.

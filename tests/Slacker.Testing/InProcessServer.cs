@@ -1,15 +1,16 @@
 using Microsoft.Extensions.Logging;
 using Slacker.Core.Api;
 using Slacker.Core.Model;
+using Slacker.Server;
 
-namespace Slacker.Server.Tests;
+namespace Slacker.Testing;
 
-/// <summary>A real Kestrel server on 127.0.0.1 (a free port) over a temp data directory, and a client for it.</summary>
-public sealed class ServerFixture : IAsyncDisposable
+/// <summary>A real Slacker server (Kestrel on 127.0.0.1, a free port) in this process, over a temp data directory, and a client for it.</summary>
+public sealed class InProcessServer : IAsyncDisposable
 {
     private readonly TempDirectory _data;
 
-    private ServerFixture(TempDirectory data, SlackerServerHost host)
+    private InProcessServer(TempDirectory data, SlackerServerHost host)
     {
         _data = data;
         Host = host;
@@ -19,20 +20,25 @@ public sealed class ServerFixture : IAsyncDisposable
 
     public SlackerServerHost Host { get; }
 
+    public Uri Address => Host.Address;
+
+    /// <summary>host:port, as registry references and skopeo/docker want it.</summary>
+    public string Registry => $"{Address.Host}:{Address.Port}";
+
     public HttpClient Http { get; }
 
     public BlockStoreClient Client { get; }
 
     public string DataDirectory => _data.Path;
 
-    public static async Task<ServerFixture> StartAsync(TimeSpan? gcGrace = null)
+    public static async Task<InProcessServer> StartAsync(TimeSpan? gcGrace = null)
     {
-        var data = new TempDirectory();
+        var data = new TempDirectory("slacker-server");
         try
         {
             var options = new ServerOptions { DataDirectory = data.Path, Listen = "127.0.0.1:0", GcGrace = gcGrace ?? TimeSpan.FromMinutes(10) };
-            var host = await SlackerServerHost.StartAsync(options, logging => logging.ClearProviders());
-            return new ServerFixture(data, host);
+            var host = await SlackerServerHost.StartAsync(options, logging => logging.SetMinimumLevel(LogLevel.Warning));
+            return new InProcessServer(data, host);
         }
         catch
         {
@@ -44,6 +50,7 @@ public sealed class ServerFixture : IAsyncDisposable
     /// <summary>Uploads random chunks of the given size and returns their digests and bytes.</summary>
     public async Task<(Digest Digest, byte[] Bytes)[]> UploadRandomChunksAsync(int count, int size, Random random)
     {
+        ArgumentNullException.ThrowIfNull(random);
         var chunks = new (Digest, byte[])[count];
         for (var i = 0; i < count; i++)
         {

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+
+namespace Slacker.Testing;
+
+/// <summary>The real `slacker` executable, as a user runs it: one process per command.</summary>
+public static partial class SlackerProcess
+{
+    public sealed record Result(int ExitCode, string Stdout, string Stderr)
+    {
+        /// <summary>Stdout then stderr, for assertions that only look for a message.</summary>
+        public string Output => Stdout + Stderr;
+
+        public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
+    }
+
+    /// <summary>How to start `slacker ARGS`, as <paramref name="user"/> (through setpriv) when one is given.</summary>
+    public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? user = null)
+    {
+        var info = new ProcessStartInfo(user is null ? Artifacts.DotNet : "setpriv")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (user is not null)
+        {
+            foreach (var a in new[] { "--reuid", user, "--regid", "nogroup", "--clear-groups", Artifacts.DotNet })
+            {
+                info.ArgumentList.Add(a);
+            }
+        }
+
+        info.ArgumentList.Add(Artifacts.CliDll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        return info;
+    }
+
+    /// <summary>Runs one CLI command to its end (at most three minutes), feeding it <paramref name="stdin"/>.</summary>
+    public static async Task<Result> RunAsync(IEnumerable<string> args, string? stdin = null, string? user = null, TimeSpan? timeout = null)
+    {
+        using var process = Process.Start(StartInfo(args, user))!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        if (stdin is not null)
+        {
+            await process.StandardInput.WriteAsync(stdin);
+        }
+
+        process.StandardInput.Close();
+        using var cts = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(3));
+        try
+        {
+            await process.WaitForExitAsync(cts.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"slacker {string.Join(' ', args)} did not finish: {await stdout} {await stderr}");
+        }
+
+        return new Result(process.ExitCode, await stdout, await stderr);
+    }
+}
