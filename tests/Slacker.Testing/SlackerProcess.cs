@@ -13,10 +13,21 @@ public static partial class SlackerProcess
         public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
     }
 
+    /// <summary>
+    /// SLACKER_CLI when set (CI points it at the published native binary, which is what users run), else the
+    /// managed build (<see cref="Artifacts.CliDll"/>), run through dotnet.
+    /// </summary>
+    public static string Executable => Environment.GetEnvironmentVariable("SLACKER_CLI") is { Length: > 0 } configured
+        ? configured
+        : Artifacts.CliDll;
+
     /// <summary>How to start `slacker ARGS`, as <paramref name="user"/> (through setpriv) when one is given.</summary>
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, string? user = null)
     {
-        var info = new ProcessStartInfo(user is null ? Artifacts.DotNet : "setpriv")
+        var executable = Executable;
+        var managed = executable.EndsWith(".dll", StringComparison.Ordinal);
+        var program = managed ? Artifacts.DotNet : executable;
+        var info = new ProcessStartInfo(user is null ? program : "setpriv")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -25,13 +36,17 @@ public static partial class SlackerProcess
         };
         if (user is not null)
         {
-            foreach (var a in new[] { "--reuid", user, "--regid", "nogroup", "--clear-groups", Artifacts.DotNet })
+            foreach (var a in new[] { "--reuid", user, "--regid", "nogroup", "--clear-groups", program })
             {
                 info.ArgumentList.Add(a);
             }
         }
 
-        info.ArgumentList.Add(Artifacts.CliDll);
+        if (managed)
+        {
+            info.ArgumentList.Add(executable);
+        }
+
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
