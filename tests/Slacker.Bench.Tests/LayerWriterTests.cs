@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using Slacker.Bench.Native;
+using Slacker.Native;
 using Slacker.Bench.Processes;
 using Slacker.Images.Export;
 
@@ -21,7 +21,7 @@ public sealed class LayerWriterTests : IDisposable
     public async Task Overlay_Upper_Whiteouts_And_Opaque_Dirs_Become_Oci_Entries()
     {
         var upper = await MakeUpperWithDeletionsAsync();
-        Assert.Contains(Directory.EnumerateFileSystemEntries(upper), p => UnixFile.LStat(p).FileType == Statx.TypeCharDevice);
+        Assert.Contains(Directory.EnumerateFileSystemEntries(upper), p => UnixFile.LStat(p).Type == Libc.S_IFCHR);
 
         var blob = LayerBlobWriter.Write(upper, new TreeTarOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs"));
         var entries = ReadLayer(Path.Combine(_dir, "blobs"), blob);
@@ -100,7 +100,7 @@ public sealed class LayerWriterTests : IDisposable
         var file = Path.Combine(tree, "ping");
         File.WriteAllText(file, "pretend ping");
         byte[] value = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0xff, 0xfe];
-        UnixFile.SetXattr(file, "user.binary", value);
+        Assert.Equal(0, Xattrs.Set(file, "user.binary", value));
 
         var blob = LayerBlobWriter.Write(tree, new TreeTarOptions { Epoch = Epoch }, Path.Combine(_dir, "blobs"));
 
@@ -175,12 +175,12 @@ public sealed class LayerWriterTests : IDisposable
         File.WriteAllText(data, "payload");
         File.SetUnixFileMode(data, (UnixFileMode)0x1E4);
         UnixFile.ChangeOwner(data, 1234, 5678);
-        UnixFile.SetXattr(data, "user.hellobench", "hello"u8);
+        Assert.Equal(0, Xattrs.Set(data, "user.hellobench", "hello"u8));
         File.SetLastWriteTimeUtc(data, DateTime.UtcNow.AddYears(1));
         var old = Path.Combine(root, "old");
         File.WriteAllText(old, "from 2001");
         File.SetLastWriteTimeUtc(old, DateTimeOffset.FromUnixTimeSeconds(1_000_000_000).UtcDateTime);
-        Assert.Equal(0, LibC.Link(data, Path.Combine(root, "data-link")));
+        Assert.True(UnixFile.TryHardLink(data, Path.Combine(root, "data-link")));
         File.CreateSymbolicLink(Path.Combine(root, "symlink"), "data");
         UnixFile.MakeCharDevice(Path.Combine(root, "null"), 1, 3, 0x1B6);
         var fifo = ProcessRunner.RunAsync("mkfifo", [Path.Combine(root, "fifo")]).GetAwaiter().GetResult();

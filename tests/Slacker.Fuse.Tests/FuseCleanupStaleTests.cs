@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse.Tests;
 

@@ -1,4 +1,4 @@
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse.Tests;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using Slacker.Core.Api;
 using Slacker.Core.Model;
+using Slacker.Native;
 
 namespace Slacker.Testing;
 
@@ -88,7 +89,7 @@ public sealed class ServerProcess : IDisposable
             if (!_process.Process.HasExited)
             {
                 // A test may have paused it with SIGSTOP.
-                Signal(Signals.Cont);
+                Signal(Libc.SIGCONT);
                 Kill9();
             }
 

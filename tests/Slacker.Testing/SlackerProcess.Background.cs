@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Slacker.Native;
 
 namespace Slacker.Testing;
 
@@ -58,7 +59,7 @@ public static partial class SlackerProcess
         {
             if (!Process.HasExited)
             {
-                Signals.Send(Process.Id, signal);
+                _ = Libc.Kill(Process.Id, signal);
             }
         }
 
@@ -77,7 +78,7 @@ public static partial class SlackerProcess
         /// <summary>SIGTERM, and SIGKILL if it has not ended within <paramref name="grace"/>.</summary>
         public async Task StopAsync(TimeSpan grace)
         {
-            Signal(Signals.Term);
+            Signal(Libc.SIGTERM);
             using var cts = new CancellationTokenSource(grace);
             try
             {

@@ -1,6 +1,6 @@
 using System.Globalization;
 using Slacker.Bench.Corpus;
-using Slacker.Bench.Native;
+using Slacker.Native;
 using Slacker.Bench.Oci;
 using Slacker.Images.Export;
 
@@ -38,7 +38,7 @@ public static class CorpusBuilder
             throw new PlatformNotSupportedException("the corpus builder needs Linux (mmdebstrap, overlayfs, chroot).");
         }
 
-        if (LibC.GetEuid() != 0)
+        if (Libc.GetEuid() != 0)
         {
             throw new InvalidOperationException(
                 $"building corpus image '{entry.Name}' needs root (mmdebstrap --mode=root, overlay mounts, chroot); run as root or use images already in {cacheDir}.");

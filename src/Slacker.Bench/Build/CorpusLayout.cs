@@ -1,10 +1,10 @@
 using Slacker.Bench.Corpus;
-using Slacker.Bench.Native;
 using Slacker.Bench.Oci;
 using Slacker.Core.Api;
 using Slacker.Images.Export;
 using Slacker.Images.Oci;
 using Slacker.Images.Sources;
+using Slacker.Native;
 using ConfigDocument = Slacker.Images.Oci.ImageConfigDocument;
 
 namespace Slacker.Bench.Build;
@@ -84,7 +84,7 @@ internal static class CorpusLayout
         }
 
         // A hard link when blob store and layout share a file system; a copy otherwise.
-        if (LibC.Link(source, destination) != 0)
+        if (!UnixFile.TryHardLink(source, destination))
         {
             File.Copy(source, destination);
         }

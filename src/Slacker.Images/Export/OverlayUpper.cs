@@ -1,4 +1,4 @@
-using Slacker.Images.Native;
+using Slacker.Native;
 
 namespace Slacker.Images.Export;
 
@@ -9,9 +9,9 @@ namespace Slacker.Images.Export;
 /// </summary>
 internal static class OverlayUpper
 {
-    public static bool IsWhiteout(in Sys.Statx st, SortedDictionary<string, byte[]> xattrs) =>
-        (st.Type == Sys.S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0)
-        || (st.Type == Sys.S_IFREG && (xattrs.ContainsKey("trusted.overlay.whiteout") || xattrs.ContainsKey("user.overlay.whiteout")));
+    public static bool IsWhiteout(in Statx st, SortedDictionary<string, byte[]> xattrs) =>
+        (st.Type == Libc.S_IFCHR && st.RdevMajor == 0 && st.RdevMinor == 0)
+        || (st.Type == Libc.S_IFREG && (xattrs.ContainsKey("trusted.overlay.whiteout") || xattrs.ContainsKey("user.overlay.whiteout")));
 
     public static bool IsOpaque(SortedDictionary<string, byte[]> xattrs) =>
         (xattrs.TryGetValue("trusted.overlay.opaque", out var v) || xattrs.TryGetValue("user.overlay.opaque", out v))

@@ -1,5 +1,5 @@
 using System.Formats.Tar;
-using Slacker.Images.Native;
+using Slacker.Native;
 
 namespace Slacker.Images.Export;
 
@@ -71,7 +71,7 @@ public sealed class TreeTarWriter
         {
             _cancellationToken.ThrowIfCancellationRequested();
             var path = Path.Join(directory, name);
-            var st = LStat(path);
+            var st = UnixFile.LStat(path);
             var xattrs = _options.Normalize ? new SortedDictionary<string, byte[]>(StringComparer.Ordinal) : Xattrs.ReadAll(path);
             var tarName = tarDir + name;
 
@@ -114,16 +114,16 @@ public sealed class TreeTarWriter
     /// <summary>The tar entry type of an inode type; null for a socket, which a layer cannot hold.</summary>
     private static TarEntryType? EntryType(uint inodeType) => inodeType switch
     {
-        Sys.S_IFDIR => TarEntryType.Directory,
-        Sys.S_IFREG => TarEntryType.RegularFile,
-        Sys.S_IFLNK => TarEntryType.SymbolicLink,
-        Sys.S_IFCHR => TarEntryType.CharacterDevice,
-        Sys.S_IFBLK => TarEntryType.BlockDevice,
-        Sys.S_IFIFO => TarEntryType.Fifo,
+        Libc.S_IFDIR => TarEntryType.Directory,
+        Libc.S_IFREG => TarEntryType.RegularFile,
+        Libc.S_IFLNK => TarEntryType.SymbolicLink,
+        Libc.S_IFCHR => TarEntryType.CharacterDevice,
+        Libc.S_IFBLK => TarEntryType.BlockDevice,
+        Libc.S_IFIFO => TarEntryType.Fifo,
         _ => null,
     };
 
-    private bool TryHardLink(in Sys.Statx st, string tarName, string path, SortedDictionary<string, byte[]> xattrs)
+    private bool TryHardLink(in Statx st, string tarName, string path, SortedDictionary<string, byte[]> xattrs)
     {
         var key = (((ulong)st.DevMajor << 32) | st.DevMinor, st.Ino);
         if (_firstPathOfInode.TryGetValue(key, out var first))
@@ -136,7 +136,7 @@ public sealed class TreeTarWriter
         return false;
     }
 
-    private void Write(TarEntryType type, string name, in Sys.Statx st, SortedDictionary<string, byte[]> xattrs, string path, string? linkTarget = null)
+    private void Write(TarEntryType type, string name, in Statx st, SortedDictionary<string, byte[]> xattrs, string path, string? linkTarget = null)
     {
         var kept = xattrs.Where(x => !(_options.OverlayUpper && OverlayUpper.IsPrivate(x.Key)));
         var entry = new PaxTarEntry(type, name);
@@ -191,9 +191,4 @@ public sealed class TreeTarWriter
         PaxEntryWriter.Write(_output, entry, [], null);
         Entries++;
     }
-
-    private static Sys.Statx LStat(string path) =>
-        Sys.StatxAt(Sys.AT_FDCWD, path, Sys.AT_SYMLINK_NOFOLLOW, Sys.STATX_BASIC_STATS, out var st) == 0
-            ? st
-            : throw new IOException($"statx {path}: {Sys.Describe(Sys.LastError)}");
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Slacker.Native;
 
 namespace Slacker.Images.Tests.Support;
 
@@ -81,7 +82,7 @@ public sealed class DockerFixture : IAsyncLifetime
         if (_daemon is { HasExited: false })
         {
             // SIGTERM, so that dockerd stops its containerd and unmounts its overlays.
-            Signals.Send(_daemon.Id, Signals.Term);
+            _ = Libc.Kill(_daemon.Id, Libc.SIGTERM);
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Slacker.Node.Attach;
-using Slacker.Node.Native;
+using Slacker.Native;
 using Slacker.Node.Tests.Infrastructure;
 using Slacker.Node.Volumes;
 

@@ -1,13 +1,13 @@
 using System.Text;
 
-namespace Slacker.Images.Native;
+namespace Slacker.Native;
 
 /// <summary>Extended attributes of a path without following a final symlink (the l* calls).</summary>
-internal static unsafe class Xattrs
+public static unsafe class Xattrs
 {
     public static List<string> List(string path)
     {
-        var size = Sys.Llistxattr(path, null, 0);
+        var size = Libc.Llistxattr(path, null, 0);
         if (size <= 0)
         {
             return [];
@@ -16,7 +16,7 @@ internal static unsafe class Xattrs
         var buffer = new byte[size];
         fixed (byte* p = buffer)
         {
-            size = Sys.Llistxattr(path, p, (nuint)buffer.Length);
+            size = Libc.Llistxattr(path, p, (nuint)buffer.Length);
         }
 
         if (size <= 0)
@@ -29,7 +29,7 @@ internal static unsafe class Xattrs
 
     public static byte[]? Get(string path, string name)
     {
-        var size = Sys.Lgetxattr(path, name, null, 0);
+        var size = Libc.Lgetxattr(path, name, null, 0);
         if (size < 0)
         {
             return null;
@@ -38,7 +38,7 @@ internal static unsafe class Xattrs
         var buffer = new byte[size];
         fixed (byte* p = buffer)
         {
-            size = Sys.Lgetxattr(path, name, p, (nuint)buffer.Length);
+            size = Libc.Lgetxattr(path, name, p, (nuint)buffer.Length);
         }
 
         return size < 0 ? null : buffer[..(int)size];
@@ -51,8 +51,8 @@ internal static unsafe class Xattrs
     public static SortedDictionary<string, byte[]> ReadAll(string path)
     {
         var result = new SortedDictionary<string, byte[]>(StringComparer.Ordinal);
-        var size = Sys.Llistxattr(path, null, 0);
-        if (size < 0 && Sys.LastError == Sys.ENOTSUP)
+        var size = Libc.Llistxattr(path, null, 0);
+        if (size < 0 && Libc.LastErrno == Libc.ENOTSUP)
         {
             return result;
         }
@@ -62,7 +62,7 @@ internal static unsafe class Xattrs
             var names = new byte[size];
             fixed (byte* p = names)
             {
-                size = Sys.Llistxattr(path, p, (nuint)names.Length);
+                size = Libc.Llistxattr(path, p, (nuint)names.Length);
             }
 
             if (size >= 0)
@@ -74,18 +74,18 @@ internal static unsafe class Xattrs
             }
         }
 
-        return size >= 0 ? result : throw new IOException($"llistxattr {path}: {Sys.Describe(Sys.LastError)}");
+        return size >= 0 ? result : throw new IOException($"llistxattr {path}: {Libc.ErrnoText(Libc.LastErrno)}");
     }
 
     private static byte[] GetOrThrow(string path, string name)
     {
-        var size = Sys.Lgetxattr(path, name, null, 0);
+        var size = Libc.Lgetxattr(path, name, null, 0);
         if (size >= 0)
         {
             var value = new byte[size];
             fixed (byte* p = value)
             {
-                size = Sys.Lgetxattr(path, name, p, (nuint)value.Length);
+                size = Libc.Lgetxattr(path, name, p, (nuint)value.Length);
             }
 
             if (size >= 0)
@@ -94,7 +94,7 @@ internal static unsafe class Xattrs
             }
         }
 
-        throw new IOException($"lgetxattr {path} {name}: {Sys.Describe(Sys.LastError)}");
+        throw new IOException($"lgetxattr {path} {name}: {Libc.ErrnoText(Libc.LastErrno)}");
     }
 
     /// <summary>Sets one attribute; returns 0 or the errno.</summary>
@@ -102,9 +102,9 @@ internal static unsafe class Xattrs
     {
         fixed (byte* p = value)
         {
-            return Sys.Lsetxattr(path, name, p, (nuint)value.Length, 0) == 0 ? 0 : Sys.LastError;
+            return Libc.Lsetxattr(path, name, p, (nuint)value.Length, 0) == 0 ? 0 : Libc.LastErrno;
         }
     }
 
-    public static void Remove(string path, string name) => Sys.Lremovexattr(path, name);
+    public static void Remove(string path, string name) => Libc.Lremovexattr(path, name);
 }

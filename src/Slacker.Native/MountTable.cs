@@ -1,15 +1,19 @@
 using System.Globalization;
 using System.Text;
 
-namespace Slacker.Fuse;
+namespace Slacker.Native;
 
 /// <summary>One line of /proc/self/mountinfo.</summary>
-internal sealed record MountEntry(int MountId, uint DeviceMajor, uint DeviceMinor, string MountPoint, string FsType, string Source);
+public sealed record MountEntry(int MountId, uint DeviceMajor, uint DeviceMinor, string MountPoint, string FsType, string Source);
 
 /// <summary>Reads /proc/self/mountinfo (proc(5)): the kernel's view of this mount namespace.</summary>
-internal static class MountTable
+public static class MountTable
 {
     public static IReadOnlyList<MountEntry> Read(string path = "/proc/self/mountinfo") => Parse(File.ReadAllLines(path));
+
+    /// <summary>The mount points at or below <paramref name="root"/>, in mount order (parents before children).</summary>
+    public static IReadOnlyList<string> MountPointsUnder(string root) =>
+        [.. Read().Select(entry => entry.MountPoint).Where(mountPoint => IsAtOrUnder(mountPoint, root))];
 
     public static IReadOnlyList<MountEntry> Parse(IEnumerable<string> lines)
     {
@@ -41,7 +45,7 @@ internal static class MountTable
     }
 
     /// <summary>The kernel writes space, tab, newline and backslash in paths as \ooo octal escapes.</summary>
-    internal static string Unescape(string field)
+    public static string Unescape(string field)
     {
         if (!field.Contains('\\', StringComparison.Ordinal))
         {

@@ -1,24 +1,13 @@
 using System.Runtime.InteropServices;
 
-namespace Slacker.Images.Native;
+namespace Slacker.Native;
 
 /// <summary>
-/// The *at() family and friends: the layer applier does every file-system operation relative to a directory
-/// descriptor it opened itself with O_NOFOLLOW, so no path in a layer can be steered outside the root.
+/// The *at() family, statx and xattrs: file-system operations relative to a directory descriptor opened with
+/// O_NOFOLLOW, so that no path can be steered outside a root by a symlink.
 /// </summary>
-internal static unsafe partial class Sys
+public static unsafe partial class Libc
 {
-    private const string Lib = "libc";
-
-    public const int O_RDONLY = 0;
-    public const int O_WRONLY = 1;
-    public const int O_CREAT = 0x40;
-    public const int O_EXCL = 0x80;
-    public const int O_NOFOLLOW = 0x20000;
-    public const int O_DIRECTORY = 0x10000;
-    public const int O_CLOEXEC = 0x80000;
-    public const int O_PATH = 0x200000;
-
     public const int AT_FDCWD = -100;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
     public const int AT_REMOVEDIR = 0x200;
@@ -33,11 +22,6 @@ internal static unsafe partial class Sys
     public const uint S_IFCHR = 0x2000;
     public const uint S_IFIFO = 0x1000;
 
-    // C# has no octal literals: 0755, 0700, 0600.
-    public const uint Mode0755 = 0x1ED;
-    public const uint Mode0700 = 0x1C0;
-    public const uint Mode0600 = 0x180;
-
     public const uint STATX_TYPE = 0x1;
     public const uint STATX_MODE = 0x2;
     public const uint STATX_NLINK = 0x4;
@@ -47,17 +31,12 @@ internal static unsafe partial class Sys
     public const uint STATX_BLOCKS = 0x400;
     public const uint STATX_BASIC_STATS = 0x7ff;
 
-    public const int ENOENT = 2;
-    public const int EEXIST = 17;
-    public const int ENOTDIR = 20;
-    public const int EISDIR = 21;
-    public const int ELOOP = 40;
-    public const int ENODATA = 61;
-    public const int ENOTSUP = 95;
-    public const int ENOSPC = 28;
-    public const int EXDEV = 18;
-
     public const long UTIME_OMIT = (1L << 30) - 2;
+
+    // C# has no octal literals: 0755, 0700, 0600.
+    public const uint Mode0755 = 0x1ED;
+    public const uint Mode0700 = 0x1C0;
+    public const uint Mode0600 = 0x180;
 
     [StructLayout(LayoutKind.Sequential)]
     public struct Timespec
@@ -66,38 +45,8 @@ internal static unsafe partial class Sys
         public long Nanoseconds;
     }
 
-    /// <summary>struct statx: 256 bytes, the same on every architecture.</summary>
-    [StructLayout(LayoutKind.Explicit, Size = 256)]
-    public struct Statx
-    {
-        [FieldOffset(0)] public uint Mask;
-        [FieldOffset(16)] public uint Nlink;
-        [FieldOffset(20)] public uint Uid;
-        [FieldOffset(24)] public uint Gid;
-        [FieldOffset(28)] public ushort Mode;
-        [FieldOffset(32)] public ulong Ino;
-        [FieldOffset(40)] public ulong Size;
-        [FieldOffset(48)] public ulong Blocks;
-        [FieldOffset(112)] public long MtimeSeconds;
-        [FieldOffset(120)] public uint MtimeNanoseconds;
-        [FieldOffset(128)] public uint RdevMajor;
-        [FieldOffset(132)] public uint RdevMinor;
-        [FieldOffset(136)] public uint DevMajor;
-        [FieldOffset(140)] public uint DevMinor;
-
-        public readonly uint Type => Mode & S_IFMT;
-    }
-
     [LibraryImport(Lib, EntryPoint = "openat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int OpenAt(int dirfd, string path, int flags, uint mode);
-
-    public const int F_DUPFD_CLOEXEC = 1030;
-
-    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
-    public static partial int Fcntl(int fd, int command, int argument);
-
-    [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
-    public static partial int Close(int fd);
 
     [LibraryImport(Lib, EntryPoint = "mkdirat", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int MkdirAt(int dirfd, string path, uint mode);
@@ -146,38 +95,6 @@ internal static unsafe partial class Sys
 
     [LibraryImport(Lib, EntryPoint = "lremovexattr", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     public static partial int Lremovexattr(string path, string name);
-
-    [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
-    public static partial int Ftruncate(int fd, long length);
-
-    [LibraryImport(Lib, EntryPoint = "pwrite", SetLastError = true)]
-    public static partial nint Pwrite(int fd, byte* buffer, nuint count, long offset);
-
-    [LibraryImport(Lib, EntryPoint = "sched_setaffinity", SetLastError = true)]
-    public static partial int SchedSetaffinity(int pid, nuint size, ulong* mask);
-
-    [LibraryImport(Lib, EntryPoint = "sched_getaffinity", SetLastError = true)]
-    public static partial int SchedGetaffinity(int pid, nuint size, ulong* mask);
-
-    [LibraryImport(Lib, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string? data);
-
-    [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Umount2(string target, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "syncfs", SetLastError = true)]
-    public static partial int Syncfs(int fd);
-
-    public const int MNT_DETACH = 2;
-
-    public const ulong MS_RDONLY = 1;
-    public const ulong MS_NOSUID = 2;
-    public const ulong MS_NODEV = 4;
-    public const ulong MS_NOATIME = 1024;
-
-    public static int LastError => Marshal.GetLastPInvokeError();
-
-    public static string Describe(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 
     /// <summary>makedev() as glibc encodes it.</summary>
     public static ulong MakeDev(uint major, uint minor) =>

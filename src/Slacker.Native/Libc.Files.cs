@@ -1,39 +1,24 @@
 using System.Runtime.InteropServices;
 
-namespace Slacker.Node.Native;
+namespace Slacker.Native;
 
-/// <summary>
-/// The libc calls of the node's data path. Raw file descriptors instead of SafeFileHandle where a call sits on
-/// the per-request path, so that a cache hit allocates nothing.
-/// </summary>
-internal static unsafe partial class Libc
+public static unsafe partial class Libc
 {
-    private const string Lib = "libc";
-
     public const int O_RDONLY = 0;
     public const int O_WRONLY = 1;
     public const int O_RDWR = 2;
-    public const int O_EXCL = 0x80;
+    public const int O_ACCMODE = 3;
     public const int O_CREAT = 0x40;
-    public const int O_CLOEXEC = 0x80000;
+    public const int O_EXCL = 0x80;
+    public const int O_TRUNC = 0x200;
     public const int O_DIRECTORY = 0x10000;
+    public const int O_NOFOLLOW = 0x20000;
+    public const int O_CLOEXEC = 0x80000;
+    public const int O_PATH = 0x200000;
 
-    public const int EIO = 5;
-    public const int ENXIO = 6;
-    public const int ENOENT = 2;
-    public const int EINTR = 4;
-    public const int EEXIST = 17;
-    public const int EBUSY = 16;
-    public const int EINVAL = 22;
-    public const int ENOSPC = 28;
-    public const int EROFS = 30;
+    public const int W_OK = 2;
 
-    public const ulong MS_RDONLY = 1;
-    public const ulong MS_NOSUID = 2;
-    public const ulong MS_NODEV = 4;
-
-    public const int MNT_DETACH = 2;
-    public const int UMOUNT_NOFOLLOW = 8;
+    public const int F_DUPFD_CLOEXEC = 1030;
 
     public const int FALLOC_FL_KEEP_SIZE = 1;
     public const int FALLOC_FL_PUNCH_HOLE = 2;
@@ -56,6 +41,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "close", SetLastError = true)]
     public static partial int Close(int fd);
 
+    [LibraryImport(Lib, EntryPoint = "read", SetLastError = true)]
+    public static partial nint Read(int fd, byte* buffer, nuint count);
+
+    [LibraryImport(Lib, EntryPoint = "write", SetLastError = true)]
+    public static partial nint Write(int fd, byte* buffer, nuint count);
+
     [LibraryImport(Lib, EntryPoint = "pread", SetLastError = true)]
     public static partial nint Pread(int fd, byte* buffer, nuint count, long offset);
 
@@ -68,6 +59,9 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "fdatasync", SetLastError = true)]
     public static partial int Fdatasync(int fd);
 
+    [LibraryImport(Lib, EntryPoint = "syncfs", SetLastError = true)]
+    public static partial int Syncfs(int fd);
+
     [LibraryImport(Lib, EntryPoint = "ftruncate", SetLastError = true)]
     public static partial int Ftruncate(int fd, long length);
 
@@ -77,22 +71,12 @@ internal static unsafe partial class Libc
     [LibraryImport(Lib, EntryPoint = "lseek", SetLastError = true)]
     public static partial long Lseek(int fd, long offset, int whence);
 
+    [LibraryImport(Lib, EntryPoint = "fcntl", SetLastError = true)]
+    public static partial int Fcntl(int fd, int command, int argument);
+
     [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, void* argument);
 
     [LibraryImport(Lib, EntryPoint = "ioctl", SetLastError = true)]
     public static partial int Ioctl(int fd, nuint request, nint argument);
-
-    [LibraryImport(Lib, EntryPoint = "mount", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Mount(string source, string target, string fileSystemType, ulong flags, string? data);
-
-    [LibraryImport(Lib, EntryPoint = "umount2", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    public static partial int Umount2(string target, int flags);
-
-    [LibraryImport(Lib, EntryPoint = "syncfs", SetLastError = true)]
-    public static partial int Syncfs(int fd);
-
-    public static int LastErrno => Marshal.GetLastPInvokeError();
-
-    public static string ErrnoText(int errno) => $"{Marshal.GetPInvokeErrorMessage(errno)} (errno {errno})";
 }
