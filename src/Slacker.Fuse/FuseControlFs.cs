@@ -1,4 +1,4 @@
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse;
 
@@ -19,12 +19,12 @@ internal static class FuseControlFs
         if (fd < 0)
         {
             var errno = Libc.LastErrno;
-            if (errno == Errno.ENOENT)
+            if (errno == Libc.ENOENT)
             {
                 return false;
             }
 
-            throw new IOException($"Cannot open {abortFile} to abort FUSE connection {connectionId}: {Libc.Describe(errno)}.");
+            throw new IOException($"Cannot open {abortFile} to abort FUSE connection {connectionId}: {Libc.ErrnoText(errno)}.");
         }
 
         try
@@ -33,7 +33,7 @@ internal static class FuseControlFs
             if (Libc.Write(fd, &one, 1) < 0)
             {
                 var errno = Libc.LastErrno;
-                throw new IOException($"Writing {abortFile} failed: {Libc.Describe(errno)}.");
+                throw new IOException($"Writing {abortFile} failed: {Libc.ErrnoText(errno)}.");
             }
 
             return true;
@@ -58,10 +58,10 @@ internal static class FuseControlFs
         if (Libc.Mount("fusectl", ConnectionsDirectory, "fusectl", 0, null) != 0)
         {
             var errno = Libc.LastErrno;
-            if (errno != Errno.EBUSY)
+            if (errno != Libc.EBUSY)
             {
                 throw new IOException(
-                    $"Cannot mount fusectl on {ConnectionsDirectory}: {Libc.Describe(errno)}. " +
+                    $"Cannot mount fusectl on {ConnectionsDirectory}: {Libc.ErrnoText(errno)}. " +
                     "Run as root with /sys writable, or mount it yourself: mount -t fusectl none " + ConnectionsDirectory);
             }
         }

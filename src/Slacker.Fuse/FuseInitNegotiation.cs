@@ -1,4 +1,4 @@
-using Slacker.Fuse.Native;
+using Slacker.Native;
 using Slacker.Fuse.Protocol;
 
 namespace Slacker.Fuse;
@@ -52,7 +52,7 @@ internal static class FuseInitNegotiation
 
         if (request.Major < FuseConstants.KernelVersion)
         {
-            return -Errno.EPROTO;
+            return -Libc.EPROTO;
         }
 
         reply.Major = FuseConstants.KernelVersion;
@@ -66,7 +66,7 @@ internal static class FuseInitNegotiation
 
         if (request.Minor < FuseConstants.MinimumKernelMinorVersion)
         {
-            return -Errno.EPROTO;
+            return -Libc.EPROTO;
         }
 
         var offered = (FuseInitFlags)request.Flags;

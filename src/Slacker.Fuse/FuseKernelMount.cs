@@ -1,6 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse;
 
@@ -20,7 +20,7 @@ internal static class FuseKernelMount
         {
             var errno = Libc.LastErrno;
             throw new IOException(
-                $"Cannot open {DevFuse}: {Libc.Describe(errno)}. Load the module (modprobe fuse) and run as root.");
+                $"Cannot open {DevFuse}: {Libc.ErrnoText(errno)}. Load the module (modprobe fuse) and run as root.");
         }
 
         return fd;
@@ -35,7 +35,7 @@ internal static class FuseKernelMount
             var errno = Libc.LastErrno;
             Libc.Close(fd);
             throw new IOException(
-                $"ioctl(FUSE_DEV_IOC_CLONE) failed: {Libc.Describe(errno)}. The kernel is too old for cloned FUSE fds; " +
+                $"ioctl(FUSE_DEV_IOC_CLONE) failed: {Libc.ErrnoText(errno)}. The kernel is too old for cloned FUSE fds; " +
                 "use ReaderThreads = 1.");
         }
 
@@ -56,7 +56,7 @@ internal static class FuseKernelMount
         }
 
         var errno = Libc.LastErrno;
-        if (errno == Errno.ENODEV)
+        if (errno == Libc.ENODEV)
         {
             // Kernels without subtype support know only "fuse" (libfuse falls back the same way).
             type = "fuse";
@@ -68,7 +68,7 @@ internal static class FuseKernelMount
             errno = Libc.LastErrno;
         }
 
-        throw new IOException($"mount({mountPoint}, type {type}, \"{data}\") failed: {Libc.Describe(errno)}. Run as root.");
+        throw new IOException($"mount({mountPoint}, type {type}, \"{data}\") failed: {Libc.ErrnoText(errno)}. Run as root.");
     }
 
     public static uint FindConnectionId(string mountPoint, string fsName)

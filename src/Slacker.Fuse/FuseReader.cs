@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 using Slacker.Fuse.Protocol;
 
 namespace Slacker.Fuse;
@@ -90,17 +90,17 @@ internal sealed unsafe class FuseReader
                 var errno = Libc.LastErrno;
                 switch (errno)
                 {
-                    case Errno.EINTR:
-                    case Errno.EAGAIN:
+                    case Libc.EINTR:
+                    case Libc.EAGAIN:
                     // The request was interrupted or aborted while being handed to us.
-                    case Errno.ENOENT:
+                    case Libc.ENOENT:
                         continue;
-                    case Errno.ENODEV:
+                    case Libc.ENODEV:
                         // Unmounted (last reference gone) or aborted: the normal end of a session.
                         return;
                     default:
                         _logger.LogError(
-                            "read(/dev/fuse) failed on {Thread}: {Error}; this reader stops.", _thread.Name, Libc.Describe(errno));
+                            "read(/dev/fuse) failed on {Thread}: {Error}; this reader stops.", _thread.Name, Libc.ErrnoText(errno));
                         return;
                 }
             }
@@ -136,19 +136,19 @@ internal sealed unsafe class FuseReader
             var errno = Libc.LastErrno;
             switch (errno)
             {
-                case Errno.EINTR:
+                case Libc.EINTR:
                     continue;
-                case Errno.ENOENT:
+                case Libc.ENOENT:
                     // The request was interrupted or the connection aborted meanwhile: nobody waits for it.
                     return true;
-                case Errno.ENODEV:
+                case Libc.ENODEV:
                     return false;
                 default:
                     _logger.LogError(
                         "write(/dev/fuse) of a {Length}-byte reply failed on {Thread}: {Error}.",
                         length,
                         _thread.Name,
-                        Libc.Describe(errno));
+                        Libc.ErrnoText(errno));
                     return true;
             }
         }
@@ -164,7 +164,7 @@ internal sealed unsafe class FuseReader
                 "prctl(PR_SET_IO_FLUSHER) failed on {Thread}: {Error}. Serving continues, but a loop device on this " +
                 "mount may deadlock under memory pressure; run as root (CAP_SYS_RESOURCE).",
                 _thread.Name,
-                Libc.Describe(Libc.LastErrno));
+                Libc.ErrnoText(Libc.LastErrno));
         }
     }
 }

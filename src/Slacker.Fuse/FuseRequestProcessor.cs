@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 using Slacker.Fuse.Protocol;
 
 namespace Slacker.Fuse;
@@ -19,6 +19,9 @@ internal sealed class FuseRequestProcessor
 
     /// <summary>Dispatch result for opcodes that take no reply.</summary>
     private const int Silent = int.MinValue;
+
+    /// <summary>The kernel accepts reply errors only in (-512, 0).</summary>
+    private const int MaxErrno = 511;
 
     private readonly IFuseFile _file;
     private readonly OneFileTree _tree;
@@ -77,7 +80,7 @@ internal sealed class FuseRequestProcessor
                 opcode,
                 header.Len,
                 request.Length);
-            result = -Errno.EIO;
+            result = -Libc.EIO;
         }
         else
         {
@@ -150,7 +153,7 @@ internal sealed class FuseRequestProcessor
             default:
                 // FALLOCATE, LSEEK, xattrs, locks, CREATE & co: ENOSYS makes the kernel remember and stop asking.
                 _stats.CountUnsupported();
-                return -Errno.ENOSYS;
+                return -Libc.ENOSYS;
         }
     }
 
@@ -193,14 +196,14 @@ internal sealed class FuseRequestProcessor
     {
         if (header.NodeId != OneFileTree.RootNode)
         {
-            return -Errno.ENOTDIR;
+            return -Libc.ENOTDIR;
         }
 
         var end = body.IndexOf((byte)0);
         var name = end >= 0 ? body[..end] : body;
         if (!name.SequenceEqual(_tree.FileName) || !_tree.TryGetAttr(OneFileTree.FileNode, out var attr))
         {
-            return -Errno.ENOENT;
+            return -Libc.ENOENT;
         }
 
         var entry = new FuseEntryOut
@@ -219,7 +222,7 @@ internal sealed class FuseRequestProcessor
     {
         if (!_tree.TryGetAttr(node, out var attr))
         {
-            return -Errno.ENOENT;
+            return -Libc.ENOENT;
         }
 
         return WriteAttrOut(attr, payload);
@@ -229,7 +232,7 @@ internal sealed class FuseRequestProcessor
     {
         if (!_tree.TryGetAttr(header.NodeId, out var attr))
         {
-            return -Errno.ENOENT;
+            return -Libc.ENOENT;
         }
 
         var request = MemoryMarshal.Read<FuseSetattrIn>(body);
@@ -238,13 +241,13 @@ internal sealed class FuseRequestProcessor
         // The image has a fixed size: truncate/extend would silently corrupt the volume it holds.
         if ((valid & FuseSetattrValid.Size) != 0 && request.Size != attr.Size)
         {
-            return header.NodeId == OneFileTree.FileNode ? -Errno.EPERM : -Errno.EISDIR;
+            return header.NodeId == OneFileTree.FileNode ? -Libc.EPERM : -Libc.EISDIR;
         }
 
         if (((valid & FuseSetattrValid.Uid) != 0 && request.Uid != attr.Uid)
             || ((valid & FuseSetattrValid.Gid) != 0 && request.Gid != attr.Gid))
         {
-            return -Errno.EPERM;
+            return -Libc.EPERM;
         }
 
         _tree.SetAttributes(header.NodeId, in request);
@@ -263,18 +266,18 @@ internal sealed class FuseRequestProcessor
     {
         if (header.NodeId == OneFileTree.RootNode)
         {
-            return -Errno.EISDIR;
+            return -Libc.EISDIR;
         }
 
         if (header.NodeId != OneFileTree.FileNode)
         {
-            return -Errno.ENOENT;
+            return -Libc.ENOENT;
         }
 
         var request = MemoryMarshal.Read<FuseOpenIn>(body);
         if (_file.ReadOnly && (request.Flags & Libc.O_ACCMODE) != Libc.O_RDONLY)
         {
-            return -Errno.EROFS;
+            return -Libc.EROFS;
         }
 
         // FOPEN_DIRECT_IO: the image must never sit in this file's page cache. The loop driver already opens it
@@ -297,7 +300,7 @@ internal sealed class FuseRequestProcessor
     {
         if (header.NodeId != OneFileTree.RootNode)
         {
-            return header.NodeId == OneFileTree.FileNode ? -Errno.ENOTDIR : -Errno.ENOENT;
+            return header.NodeId == OneFileTree.FileNode ? -Libc.ENOTDIR : -Libc.ENOENT;
         }
 
         var output = new FuseOpenOut { OpenFlags = (uint)(FuseOpenFlags.KeepCache | FuseOpenFlags.CacheDir) };
@@ -309,7 +312,7 @@ internal sealed class FuseRequestProcessor
     {
         if (header.NodeId != OneFileTree.RootNode)
         {
-            return -Errno.ENOTDIR;
+            return -Libc.ENOTDIR;
         }
 
         var request = MemoryMarshal.Read<FuseReadIn>(body);
@@ -343,10 +346,10 @@ internal sealed class FuseRequestProcessor
         var request = MemoryMarshal.Read<FuseAccessIn>(body);
         if (header.NodeId == OneFileTree.FileNode && _file.ReadOnly && (request.Mask & Libc.W_OK) != 0)
         {
-            return -Errno.EROFS;
+            return -Libc.EROFS;
         }
 
-        return header.NodeId is OneFileTree.RootNode or OneFileTree.FileNode ? 0 : -Errno.ENOENT;
+        return header.NodeId is OneFileTree.RootNode or OneFileTree.FileNode ? 0 : -Libc.ENOENT;
     }
 
     private int Fsync(in FuseInHeader header, ReadOnlySpan<byte> body)
@@ -365,7 +368,7 @@ internal sealed class FuseRequestProcessor
         if (header.NodeId != OneFileTree.FileNode)
         {
             _stats.CountRead(0);
-            return header.NodeId == OneFileTree.RootNode ? -Errno.EISDIR : -Errno.EBADF;
+            return header.NodeId == OneFileTree.RootNode ? -Libc.EISDIR : -Libc.EBADF;
         }
 
         var request = MemoryMarshal.Read<FuseReadIn>(body);
@@ -374,7 +377,7 @@ internal sealed class FuseRequestProcessor
         if (offset < 0)
         {
             _stats.CountRead(0);
-            return -Errno.EINVAL;
+            return -Libc.EINVAL;
         }
 
         // Never ask the handler for bytes past EOF: the short count is the EOF signal to the kernel.
@@ -393,14 +396,14 @@ internal sealed class FuseRequestProcessor
         catch (Exception exception)
         {
             _logger.LogError(exception, "IFuseFile.Read({Offset}, {Length}) threw; answering EIO.", offset, wanted);
-            result = -Errno.EIO;
+            result = -Libc.EIO;
         }
 
         if (result > wanted)
         {
             _logger.LogError(
                 "IFuseFile.Read({Offset}, {Length}) returned {Result}, more than asked; answering EIO.", offset, wanted, result);
-            result = -Errno.EIO;
+            result = -Libc.EIO;
         }
 
         _stats.CountRead(result);
@@ -412,7 +415,7 @@ internal sealed class FuseRequestProcessor
         if (header.NodeId != OneFileTree.FileNode)
         {
             _stats.CountWrite(0);
-            return header.NodeId == OneFileTree.RootNode ? -Errno.EISDIR : -Errno.EBADF;
+            return header.NodeId == OneFileTree.RootNode ? -Libc.EISDIR : -Libc.EBADF;
         }
 
         var request = MemoryMarshal.Read<FuseWriteIn>(body);
@@ -421,13 +424,13 @@ internal sealed class FuseRequestProcessor
         {
             _logger.LogError("FUSE_WRITE says {Size} bytes but carries {Length}; answering EIO.", request.Size, data.Length);
             _stats.CountWrite(0);
-            return -Errno.EIO;
+            return -Libc.EIO;
         }
 
         if (_file.ReadOnly)
         {
             _stats.CountWrite(0);
-            return -Errno.EROFS;
+            return -Libc.EROFS;
         }
 
         var offset = (long)request.Offset;
@@ -435,7 +438,7 @@ internal sealed class FuseRequestProcessor
         if (offset < 0)
         {
             _stats.CountWrite(0);
-            return -Errno.EINVAL;
+            return -Libc.EINVAL;
         }
 
         // The image cannot grow: like a block device, a write at or past the end is ENOSPC and one that
@@ -448,7 +451,7 @@ internal sealed class FuseRequestProcessor
         }
         else if (fits == 0)
         {
-            result = -Errno.ENOSPC;
+            result = -Libc.ENOSPC;
         }
         else
         {
@@ -459,14 +462,14 @@ internal sealed class FuseRequestProcessor
             catch (Exception exception)
             {
                 _logger.LogError(exception, "IFuseFile.Write({Offset}, {Length}) threw; answering EIO.", offset, fits);
-                result = -Errno.EIO;
+                result = -Libc.EIO;
             }
 
             if (result > fits)
             {
                 _logger.LogError(
                     "IFuseFile.Write({Offset}, {Length}) returned {Result}, more than given; answering EIO.", offset, fits, result);
-                result = -Errno.EIO;
+                result = -Libc.EIO;
             }
         }
 
@@ -502,7 +505,7 @@ internal sealed class FuseRequestProcessor
         catch (Exception exception)
         {
             _logger.LogError(exception, "IFuseFile.{Call} threw; answering EIO.", call);
-            return -Errno.EIO;
+            return -Libc.EIO;
         }
     }
 
@@ -514,7 +517,7 @@ internal sealed class FuseRequestProcessor
         if (result < 0)
         {
             // The kernel rejects (and drops) a reply whose error is outside (-512, 0).
-            error = result > -Errno.MaxErrno - 1 ? result : -Errno.EIO;
+            error = result > -MaxErrno - 1 ? result : -Libc.EIO;
             _stats.CountError();
         }
         else

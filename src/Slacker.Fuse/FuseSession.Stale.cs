@@ -1,4 +1,4 @@
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse;
 
@@ -32,12 +32,12 @@ public sealed partial class FuseSession
             if (Libc.Umount2(entry.MountPoint, Libc.MNT_DETACH) != 0)
             {
                 var errno = Libc.LastErrno;
-                if (errno is Errno.EINVAL or Errno.ENOENT)
+                if (errno is Libc.EINVAL or Libc.ENOENT)
                 {
                     continue; // already gone, e.g. a stacked mount detached with its parent
                 }
 
-                throw new IOException($"Cannot detach stale FUSE mount {entry.MountPoint}: {Libc.Describe(errno)}.");
+                throw new IOException($"Cannot detach stale FUSE mount {entry.MountPoint}: {Libc.ErrnoText(errno)}.");
             }
 
             removed++;

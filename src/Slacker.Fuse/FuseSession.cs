@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse;
 
@@ -162,9 +162,9 @@ public sealed partial class FuseSession : IDisposable
         if (Interlocked.Exchange(ref _unmounted, 1) == 0 && Libc.Umount2(MountPoint, Libc.MNT_DETACH) != 0)
         {
             var errno = Libc.LastErrno;
-            if (errno is not (Errno.EINVAL or Errno.ENOENT))
+            if (errno is not (Libc.EINVAL or Libc.ENOENT))
             {
-                _logger.LogWarning("umount2({MountPoint}, MNT_DETACH) failed: {Error}.", MountPoint, Libc.Describe(errno));
+                _logger.LogWarning("umount2({MountPoint}, MNT_DETACH) failed: {Error}.", MountPoint, Libc.ErrnoText(errno));
             }
         }
 

@@ -3,6 +3,7 @@ using System.IO.Compression;
 using Slacker.Bench.Build;
 using Slacker.Bench.Corpus;
 using Slacker.Bench.Oci;
+using Slacker.Images.Export;
 
 namespace Slacker.Bench.Tests;
 

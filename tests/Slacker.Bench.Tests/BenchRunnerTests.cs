@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Slacker.Bench.Report;
 using Slacker.Bench.Runner;
+using Slacker.Testing;
 
 namespace Slacker.Bench.Tests;
 
@@ -19,14 +20,14 @@ public sealed class BenchRunnerTests : IDisposable
     [Fact]
     public async Task Smoke_Measures_Slacker_And_Docker_On_Debian_And_Busybox_And_Writes_A_Valid_Report()
     {
-        var cli = Drivers.SlackerExecutable.Cli(SlackerCli.Path);
+        var cli = Drivers.SlackerExecutable.Cli(SlackerProcess.Executable);
         var info = new ProcessStartInfo(cli.Binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in cli.GlobalArguments.Concat(["bench", "--smoke", "--out", _out, "--cache", CorpusCache.Dir]))
         {
             info.ArgumentList.Add(argument);
         }
 
-        info.Environment[Drivers.SlackerExecutable.EnvironmentVariable] = SlackerCli.Path;
+        info.Environment[Drivers.SlackerExecutable.EnvironmentVariable] = SlackerProcess.Executable;
         using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

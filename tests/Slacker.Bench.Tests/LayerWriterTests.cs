@@ -1,9 +1,9 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using Slacker.Bench.Native;
-using Slacker.Bench.Oci;
+using Slacker.Native;
 using Slacker.Bench.Processes;
+using Slacker.Images.Export;
 
 namespace Slacker.Bench.Tests;
 
@@ -21,9 +21,9 @@ public sealed class LayerWriterTests : IDisposable
     public async Task Overlay_Upper_Whiteouts_And_Opaque_Dirs_Become_Oci_Entries()
     {
         var upper = await MakeUpperWithDeletionsAsync();
-        Assert.Contains(Directory.EnumerateFileSystemEntries(upper), p => UnixFile.LStat(p).FileType == Statx.TypeCharDevice);
+        Assert.Contains(Directory.EnumerateFileSystemEntries(upper), p => UnixFile.LStat(p).Type == Libc.S_IFCHR);
 
-        var blob = LayerWriter.Write(upper, new LayerOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs"));
+        var blob = LayerBlobWriter.Write(upper, new TreeTarOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs"));
         var entries = ReadLayer(Path.Combine(_dir, "blobs"), blob);
         var names = entries.Select(e => e.Name).ToList();
 
@@ -48,17 +48,19 @@ public sealed class LayerWriterTests : IDisposable
         var upper = await MakeUpperWithDeletionsAsync();
         AddEveryKindOfInode(upper);
 
-        var first = LayerWriter.Write(upper, new LayerOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs-1"));
+        var first = LayerBlobWriter.Write(upper, new TreeTarOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs-1"));
         File.SetLastAccessTime(Path.Combine(upper, "data"), DateTime.UtcNow);
-        var second = LayerWriter.Write(upper, new LayerOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs-2"));
+        var second = LayerBlobWriter.Write(upper, new TreeTarOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs-2"));
 
         Assert.Equal(first.Digest, second.Digest);
         Assert.Equal(first.DiffId, second.DiffId);
         Assert.Equal(first.Size, new FileInfo(Path.Combine(_dir, "blobs-1", "sha256", first.Digest.Hex)).Length);
         Assert.NotEqual(first.Digest, first.DiffId);
+        var tar = System.Text.Encoding.Latin1.GetString(Gunzip(Path.Combine(_dir, "blobs-1"), first));
+        Assert.DoesNotContain($".{Environment.ProcessId}/", tar, StringComparison.Ordinal);
 
         File.AppendAllText(Path.Combine(upper, "data"), "changed");
-        var third = LayerWriter.Write(upper, new LayerOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs-3"));
+        var third = LayerBlobWriter.Write(upper, new TreeTarOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs-3"));
         Assert.NotEqual(first.Digest, third.Digest);
     }
 
@@ -68,7 +70,7 @@ public sealed class LayerWriterTests : IDisposable
         var tree = Directory.CreateDirectory(Path.Combine(_dir, "tree")).FullName;
         AddEveryKindOfInode(tree);
 
-        var blob = LayerWriter.Write(tree, new LayerOptions { Epoch = Epoch }, Path.Combine(_dir, "blobs"));
+        var blob = LayerBlobWriter.Write(tree, new TreeTarOptions { Epoch = Epoch }, Path.Combine(_dir, "blobs"));
         var entries = ReadLayer(Path.Combine(_dir, "blobs"), blob).ToDictionary(e => e.Name);
 
         var data = entries["data"];
@@ -92,13 +94,31 @@ public sealed class LayerWriterTests : IDisposable
     }
 
     [Fact]
+    public void Binary_Xattr_Values_Are_Kept_Byte_For_Byte()
+    {
+        var tree = Directory.CreateDirectory(Path.Combine(_dir, "caps")).FullName;
+        var file = Path.Combine(tree, "ping");
+        File.WriteAllText(file, "pretend ping");
+        byte[] value = [0x01, 0x00, 0x00, 0x02, 0x00, 0x20, 0xff, 0xfe];
+        Assert.Equal(0, Xattrs.Set(file, "user.binary", value));
+
+        var blob = LayerBlobWriter.Write(tree, new TreeTarOptions { Epoch = Epoch }, Path.Combine(_dir, "blobs"));
+
+        var tar = Gunzip(Path.Combine(_dir, "blobs"), blob);
+        Assert.True(tar.AsSpan().IndexOf([.. "SCHILY.xattr.user.binary="u8, .. value, (byte)'\n']) >= 0);
+        var entry = Assert.Single(ReadLayer(Path.Combine(_dir, "blobs"), blob));
+        Assert.Equal("ping", entry.Name);
+        Assert.Equal(Epoch, entry.ModificationTime);
+    }
+
+    [Fact]
     public void Normalized_Tree_Under_A_Prefix_Ignores_Owner_Mode_And_Time()
     {
         var tree = Directory.CreateDirectory(Path.Combine(_dir, "assets")).FullName;
         File.WriteAllText(Path.Combine(tree, "main.c"), "int main(void) { return 0; }\n");
         UnixFile.ChangeOwner(Path.Combine(tree, "main.c"), 1000, 1000);
 
-        var blob = LayerWriter.Write(tree, new LayerOptions { Epoch = Epoch, Normalize = true, Prefix = "go/src" }, Path.Combine(_dir, "blobs"));
+        var blob = LayerBlobWriter.Write(tree, new TreeTarOptions { Epoch = Epoch, Normalize = true, Prefix = "go/src" }, Path.Combine(_dir, "blobs"));
         var entries = ReadLayer(Path.Combine(_dir, "blobs"), blob);
 
         Assert.Equal(["go/", "go/src/", "go/src/main.c"], entries.Select(e => e.Name));
@@ -112,7 +132,7 @@ public sealed class LayerWriterTests : IDisposable
     {
         var empty = Directory.CreateDirectory(Path.Combine(_dir, "empty")).FullName;
 
-        var blob = LayerWriter.Write(empty, new LayerOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs"));
+        var blob = LayerBlobWriter.Write(empty, new TreeTarOptions { Epoch = Epoch, OverlayUpper = true }, Path.Combine(_dir, "blobs"));
 
         Assert.Equal(1024, blob.UncompressedSize);
         Assert.True(blob.Size > 0);
@@ -155,18 +175,27 @@ public sealed class LayerWriterTests : IDisposable
         File.WriteAllText(data, "payload");
         File.SetUnixFileMode(data, (UnixFileMode)0x1E4);
         UnixFile.ChangeOwner(data, 1234, 5678);
-        UnixFile.SetXattr(data, "user.hellobench", "hello"u8);
+        Assert.Equal(0, Xattrs.Set(data, "user.hellobench", "hello"u8));
         File.SetLastWriteTimeUtc(data, DateTime.UtcNow.AddYears(1));
         var old = Path.Combine(root, "old");
         File.WriteAllText(old, "from 2001");
         File.SetLastWriteTimeUtc(old, DateTimeOffset.FromUnixTimeSeconds(1_000_000_000).UtcDateTime);
-        Assert.Equal(0, LibC.Link(data, Path.Combine(root, "data-link")));
+        Assert.True(UnixFile.TryHardLink(data, Path.Combine(root, "data-link")));
         File.CreateSymbolicLink(Path.Combine(root, "symlink"), "data");
         UnixFile.MakeCharDevice(Path.Combine(root, "null"), 1, 3, 0x1B6);
         var fifo = ProcessRunner.RunAsync("mkfifo", [Path.Combine(root, "fifo")]).GetAwaiter().GetResult();
         fifo.EnsureSuccess("mkfifo");
         var sub = Directory.CreateDirectory(Path.Combine(root, "sub")).FullName;
         File.SetUnixFileMode(sub, (UnixFileMode)0x3FF);
+    }
+
+    private static byte[] Gunzip(string blobStore, LayerBlob blob)
+    {
+        using var file = File.OpenRead(Path.Combine(blobStore, "sha256", blob.Digest.Hex));
+        using var gzip = new GZipStream(file, CompressionMode.Decompress);
+        using var tar = new MemoryStream();
+        gzip.CopyTo(tar);
+        return tar.ToArray();
     }
 
     private static List<PaxTarEntry> ReadLayer(string blobStore, LayerBlob blob)

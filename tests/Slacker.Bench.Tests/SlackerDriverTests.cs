@@ -1,6 +1,7 @@
 using Slacker.Bench.Build;
 using Slacker.Bench.Drivers;
 using Slacker.Bench.Processes;
+using Slacker.Testing;
 
 namespace Slacker.Bench.Tests;
 
@@ -29,7 +30,7 @@ public sealed class SlackerDriverTests : IDisposable
         var work = Path.Combine(_dir, "work");
         var results = new List<RunResult>();
 
-        await using (var driver = new SlackerDriver(SlackerCli.Path, work))
+        await using (var driver = new SlackerDriver(SlackerProcess.Executable, work))
         {
             Assert.Null(await driver.StartAsync(ct));
             Assert.Contains("slacker", await driver.VersionAsync(ct));

@@ -1,4 +1,4 @@
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse.Tests;
 
@@ -44,7 +44,7 @@ public sealed class FuseAbortTests
 
             Assert.True(client.Join(TimeSpan.FromSeconds(30)), "the blocked caller hung after Abort");
             Assert.True(clientResult < 0, $"the blocked read returned {clientResult} instead of an error");
-            Assert.Contains(-clientResult, new[] { Errno.ECONNABORTED, Errno.ENOTCONN, Errno.EIO });
+            Assert.Contains(-clientResult, new[] { Libc.ECONNABORTED, Libc.ENOTCONN, Libc.EIO });
             Assert.False(Kernel.IsMounted(mountPoint));
             Assert.False(Directory.Exists($"/sys/fs/fuse/connections/{mounted.Session.ConnectionId}"));
             Assert.Equal(0, mounted.Session.LiveReaders);

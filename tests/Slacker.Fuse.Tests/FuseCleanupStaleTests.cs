@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse.Tests;
 
@@ -8,10 +8,10 @@ public sealed class FuseCleanupStaleTests
     [Fact]
     public async Task CleanupStale_removes_the_mount_of_a_killed_server_and_nothing_else()
     {
-        using var root = new TempDirectory("stale");
-        using var outside = new TempDirectory("stale-outside");
-        var crashedMountPoint = Libc.CanonicalPath(root.Sub("c1"));
-        var tmpfsMountPoint = Libc.CanonicalPath(root.Sub("not-fuse"));
+        using var root = new TempDirectory("slacker-stale");
+        using var outside = new TempDirectory("slacker-stale-outside");
+        var crashedMountPoint = Libc.CanonicalPath(root.CreateSub("c1"));
+        var tmpfsMountPoint = Libc.CanonicalPath(root.CreateSub("not-fuse"));
         var live = new MountedFile(new MemoryFile(4096)); // another session, outside the root
         Process? child = null;
         try
@@ -21,7 +21,7 @@ public sealed class FuseCleanupStaleTests
             var ready = await child.StandardOutput.ReadLineAsync(timeout.Token);
             Assert.StartsWith("ready ", ready);
             Assert.True(Kernel.IsMounted(crashedMountPoint));
-            Kernel.Run("mount", "-t", "tmpfs", "-o", "size=1m", "slacker", tmpfsMountPoint);
+            Tool.Run("mount", "-t", "tmpfs", "-o", "size=1m", "slacker", tmpfsMountPoint);
 
             child.Kill(); // SIGKILL: no unmount, no cleanup, like a crash
             await child.WaitForExitAsync(timeout.Token);

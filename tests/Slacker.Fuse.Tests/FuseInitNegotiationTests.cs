@@ -1,4 +1,4 @@
-using Slacker.Fuse.Native;
+using Slacker.Native;
 using Slacker.Fuse.Protocol;
 
 namespace Slacker.Fuse.Tests;
@@ -87,8 +87,8 @@ public sealed class FuseInitNegotiationTests
     [Fact]
     public void Older_major_or_ancient_minor_is_a_protocol_error()
     {
-        Assert.Equal(-Errno.EPROTO, FuseInitNegotiation.Negotiate(Request(6, 45, 0), 1 << 20, Page, 256, out _, out _, out _, out _));
-        Assert.Equal(-Errno.EPROTO, FuseInitNegotiation.Negotiate(Request(7, 8, 0), 1 << 20, Page, 256, out _, out _, out _, out _));
+        Assert.Equal(-Libc.EPROTO, FuseInitNegotiation.Negotiate(Request(6, 45, 0), 1 << 20, Page, 256, out _, out _, out _, out _));
+        Assert.Equal(-Libc.EPROTO, FuseInitNegotiation.Negotiate(Request(7, 8, 0), 1 << 20, Page, 256, out _, out _, out _, out _));
     }
 
     [Fact]

@@ -8,7 +8,7 @@ public sealed class FuseLoopDeviceTests
     [Fact]
     public void Ext4_on_a_direct_io_loop_device_over_the_fuse_file_round_trips_files()
     {
-        using var scratch = new TempDirectory("loop");
+        using var scratch = new TempDirectory("slacker-loop");
         var mounted = new MountedFile(64 << 20);
         string? loop = null;
         string? ext4 = null;
@@ -18,39 +18,39 @@ public sealed class FuseLoopDeviceTests
             Assert.Equal("1", File.ReadAllText(Path.Combine(LoopDevice.SysfsDirectory(loop), "dio")).Trim());
             Assert.Equal(mounted.Path, File.ReadAllText(Path.Combine(LoopDevice.SysfsDirectory(loop), "backing_file")).Trim());
 
-            Kernel.Run("mkfs.ext4", "-q", "-F", loop);
+            Tool.Run("mkfs.ext4", "-q", "-F", loop);
             // mkfs wrote through loop -> FUSE into the MemoryFile: the ext4 superblock magic is at 1024 + 56.
             Assert.Equal(0xEF53, BitConverter.ToUInt16(mounted.File.Data, 1024 + 56));
 
-            ext4 = scratch.Sub("ext4");
+            ext4 = scratch.CreateSub("ext4");
             var files = Enumerable.Range(0, 20).ToDictionary(i => $"file{i}", i => RandomNumberGenerator.GetBytes(i == 0 ? 8 << 20 : 1000 * i + 1));
-            Kernel.Run("mount", "-t", "ext4", loop, ext4);
+            Tool.Run("mount", "-t", "ext4", loop, ext4);
             foreach (var (name, content) in files)
             {
                 File.WriteAllBytes(Path.Combine(ext4, name), content);
             }
 
-            Kernel.Run("umount", ext4);
+            Tool.Run("umount", ext4);
 
             // A fresh mount reads everything back through the loop device (its page cache died with the last close).
             var readsBefore = mounted.Session.Stats.ReadRequests;
-            Kernel.Run("mount", "-t", "ext4", "-o", "ro", loop, ext4);
+            Tool.Run("mount", "-t", "ext4", "-o", "ro", loop, ext4);
             foreach (var (name, content) in files)
             {
                 Assert.Equal(content, File.ReadAllBytes(Path.Combine(ext4, name)));
             }
 
-            Kernel.Run("umount", ext4);
+            Tool.Run("umount", ext4);
             ext4 = null;
             Assert.True(mounted.Session.Stats.ReadRequests > readsBefore);
             Assert.True(mounted.Session.Stats.WriteRequests > 0);
-            Kernel.Run("e2fsck", "-f", "-n", loop);
+            Tool.Run("e2fsck", "-f", "-n", loop);
         }
         finally
         {
             if (ext4 is not null && Kernel.IsMounted(ext4))
             {
-                Kernel.Run("umount", "-l", ext4);
+                Tool.Run("umount", "-l", ext4);
             }
 
             if (loop is not null)

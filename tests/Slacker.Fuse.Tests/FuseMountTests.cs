@@ -1,4 +1,4 @@
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse.Tests;
 
@@ -138,7 +138,7 @@ public sealed class FuseMountTests
         using var mounted = new MountedFile(PatternFile());
         using var native = new NativeFile(mounted.Path, direct: false);
 
-        Assert.Equal(-Errno.ENOSPC, native.WriteAt(Size, 10));
+        Assert.Equal(-Libc.ENOSPC, native.WriteAt(Size, 10));
         Assert.Equal(100, native.WriteAt(Size - 100, 4096));
         Assert.Equal(Size, new FileInfo(mounted.Path).Length);
         // O_TRUNC becomes SETATTR(size=0), refused with EPERM (which .NET reports as access denied).
@@ -175,15 +175,15 @@ public sealed class FuseMountTests
     {
         var file = new MemoryFile(1 << 20)
         {
-            BeforeRead = offset => offset >= 65536 ? -Errno.EIO : 0,
-            BeforeWrite = offset => offset == 0 ? -Errno.ENOSPC : 0,
+            BeforeRead = offset => offset >= 65536 ? -Libc.EIO : 0,
+            BeforeWrite = offset => offset == 0 ? -Libc.ENOSPC : 0,
         };
         using var mounted = new MountedFile(file);
         using var native = new NativeFile(mounted.Path, direct: true);
 
         Assert.Equal(4096, native.ReadAt(0, 4096));
-        Assert.Equal(-Errno.EIO, native.ReadAt(65536, 4096));
-        Assert.Equal(-Errno.ENOSPC, native.WriteAt(0, 4096));
+        Assert.Equal(-Libc.EIO, native.ReadAt(65536, 4096));
+        Assert.Equal(-Libc.ENOSPC, native.WriteAt(0, 4096));
         Assert.Equal(4096, native.WriteAt(4096, 4096));
         Assert.True(mounted.Session.Stats.ErrorReplies >= 2);
     }
@@ -197,7 +197,7 @@ public sealed class FuseMountTests
 
         for (var i = 0; i < 3; i++)
         {
-            Assert.Equal(-Errno.EIO, native.ReadAt(0, 4096));
+            Assert.Equal(-Libc.EIO, native.ReadAt(0, 4096));
             Assert.Equal(4096, native.ReadAt(4096, 4096)); // the single reader thread survived
         }
     }

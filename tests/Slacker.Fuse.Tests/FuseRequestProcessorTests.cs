@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging.Abstractions;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 using Slacker.Fuse.Protocol;
 
 namespace Slacker.Fuse.Tests;
@@ -60,16 +60,16 @@ public sealed class FuseRequestProcessorTests
         Assert.Equal(10_000UL, entry.Attr.Size);
         Assert.Equal(0x8000u, entry.Attr.Mode & 0xF000);
 
-        Assert.Equal(-Errno.ENOENT, Send(NameRequest(FuseOpcode.Lookup, 1, "volum")).Header.Error);
-        Assert.Equal(-Errno.ENOENT, Send(NameRequest(FuseOpcode.Lookup, 1, "volume2")).Header.Error);
-        Assert.Equal(-Errno.ENOTDIR, Send(NameRequest(FuseOpcode.Lookup, 2, "volume")).Header.Error);
+        Assert.Equal(-Libc.ENOENT, Send(NameRequest(FuseOpcode.Lookup, 1, "volum")).Header.Error);
+        Assert.Equal(-Libc.ENOENT, Send(NameRequest(FuseOpcode.Lookup, 1, "volume2")).Header.Error);
+        Assert.Equal(-Libc.ENOTDIR, Send(NameRequest(FuseOpcode.Lookup, 2, "volume")).Header.Error);
     }
 
     [Fact]
     public void Setattr_refuses_a_size_change_but_accepts_the_same_size_and_a_mode()
     {
         var truncate = new FuseSetattrIn { Valid = (uint)FuseSetattrValid.Size, Size = 0 };
-        Assert.Equal(-Errno.EPERM, Send(Request(FuseOpcode.Setattr, 2, truncate)).Header.Error);
+        Assert.Equal(-Libc.EPERM, Send(Request(FuseOpcode.Setattr, 2, truncate)).Header.Error);
 
         var same = new FuseSetattrIn { Valid = (uint)(FuseSetattrValid.Size | FuseSetattrValid.Mode), Size = 10_000, Mode = 0x180 };
         var (header, payload) = Send(Request(FuseOpcode.Setattr, 2, same));
@@ -85,7 +85,7 @@ public sealed class FuseRequestProcessorTests
         var data = new byte[100];
         Array.Fill(data, (byte)7);
         var atEnd = new FuseWriteIn { Offset = 10_000, Size = 100 };
-        Assert.Equal(-Errno.ENOSPC, Send(Request(FuseOpcode.Write, 2, atEnd, data)).Header.Error);
+        Assert.Equal(-Libc.ENOSPC, Send(Request(FuseOpcode.Write, 2, atEnd, data)).Header.Error);
 
         var across = new FuseWriteIn { Offset = 9_950, Size = 100 };
         var (header, payload) = Send(Request(FuseOpcode.Write, 2, across, data));
@@ -106,7 +106,7 @@ public sealed class FuseRequestProcessorTests
         var processor = new FuseRequestProcessor(throwing, new OneFileTree(throwing, "v", 0, 0), _stats, NullLogger.Instance, 1 << 16, 4096, 256);
         var length = processor.Process(Request(FuseOpcode.Read, 2, new FuseReadIn { Size = 512 }), _reply);
         Assert.Equal(16, length);
-        Assert.Equal(-Errno.EIO, MemoryMarshal.Read<FuseOutHeader>(_reply).Error);
+        Assert.Equal(-Libc.EIO, MemoryMarshal.Read<FuseOutHeader>(_reply).Error);
     }
 
     [Fact]
@@ -115,7 +115,7 @@ public sealed class FuseRequestProcessorTests
         var odd = new MemoryFile(4096) { BeforeRead = _ => -100_000 };
         var processor = new FuseRequestProcessor(odd, new OneFileTree(odd, "v", 0, 0), _stats, NullLogger.Instance, 1 << 16, 4096, 256);
         processor.Process(Request(FuseOpcode.Read, 2, new FuseReadIn { Size = 512 }), _reply);
-        Assert.Equal(-Errno.EIO, MemoryMarshal.Read<FuseOutHeader>(_reply).Error);
+        Assert.Equal(-Libc.EIO, MemoryMarshal.Read<FuseOutHeader>(_reply).Error);
     }
 
     [Fact]
@@ -148,7 +148,7 @@ public sealed class FuseRequestProcessorTests
         var readOnly = new MemoryFile(4096, readOnly: true);
         var processor = new FuseRequestProcessor(readOnly, new OneFileTree(readOnly, "v", 0, 0), _stats, NullLogger.Instance, 1 << 16, 4096, 256);
         processor.Process(Request(FuseOpcode.Open, 2, new FuseOpenIn { Flags = Libc.O_WRONLY }), _reply);
-        Assert.Equal(-Errno.EROFS, MemoryMarshal.Read<FuseOutHeader>(_reply).Error);
+        Assert.Equal(-Libc.EROFS, MemoryMarshal.Read<FuseOutHeader>(_reply).Error);
     }
 
     [Fact]
@@ -156,9 +156,9 @@ public sealed class FuseRequestProcessorTests
     {
         Assert.Equal(FuseRequestProcessor.NoReply, _processor.Process(Request(FuseOpcode.Forget, 2, new FuseForgetIn { Nlookup = 1 }), _reply));
         Assert.Equal(FuseRequestProcessor.NoReply, _processor.Process(Request(FuseOpcode.Interrupt, 0, new FuseInterruptIn { Unique = 40 }), _reply));
-        Assert.Equal(-Errno.ENOSYS, Send(Request(FuseOpcode.Fallocate, 2, new FuseFallocateIn())).Header.Error);
-        Assert.Equal(-Errno.ENOSYS, Send(Request(FuseOpcode.Lseek, 2, new FuseLseekIn())).Header.Error);
-        Assert.Equal(-Errno.ENOSYS, Send(Request((FuseOpcode)4242, 2, new FuseForgetIn())).Header.Error);
+        Assert.Equal(-Libc.ENOSYS, Send(Request(FuseOpcode.Fallocate, 2, new FuseFallocateIn())).Header.Error);
+        Assert.Equal(-Libc.ENOSYS, Send(Request(FuseOpcode.Lseek, 2, new FuseLseekIn())).Header.Error);
+        Assert.Equal(-Libc.ENOSYS, Send(Request((FuseOpcode)4242, 2, new FuseForgetIn())).Header.Error);
     }
 
     [Fact]
@@ -168,6 +168,6 @@ public sealed class FuseRequestProcessorTests
         var header = MemoryMarshal.Read<FuseInHeader>(request);
         header.Len += 8;
         MemoryMarshal.Write(request, in header);
-        Assert.Equal(-Errno.EIO, Send(request).Header.Error);
+        Assert.Equal(-Libc.EIO, Send(request).Header.Error);
     }
 }

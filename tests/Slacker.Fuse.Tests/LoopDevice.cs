@@ -5,7 +5,7 @@ internal static class LoopDevice
 {
     /// <summary>Attaches with direct I/O and 4 KiB blocks, as the node does.</summary>
     public static string AttachDirect(string file) =>
-        Kernel.Run("losetup", "--direct-io=on", "-b", "4096", "-f", "--show", file).Trim();
+        Tool.Run("losetup", "--direct-io=on", "-b", "4096", "-f", "--show", file).Trim();
 
     public static string SysfsDirectory(string device) => $"/sys/block/{Path.GetFileName(device)}/loop";
 
@@ -17,7 +17,7 @@ internal static class LoopDevice
     {
         try
         {
-            Kernel.Run("losetup", "-d", device);
+            Tool.Run("losetup", "-d", device);
         }
         catch (InvalidOperationException)
         {

@@ -1,3 +1,5 @@
+using Slacker.Native;
+
 namespace Slacker.Fuse.Tests;
 
 public sealed class MountTableTests

@@ -3,14 +3,14 @@ namespace Slacker.Fuse.Tests;
 /// <summary>A MemoryFile mounted through a real FUSE session in a temp dir; Dispose unmounts and cleans up.</summary>
 internal sealed class MountedFile : IDisposable
 {
-    private readonly TempDirectory _directory = new("fuse");
+    private readonly TempDirectory _directory = new("slacker-fuse");
 
     public MountedFile(MemoryFile file, FuseMountOptions? options = null)
     {
         File = file;
         try
         {
-            Session = FuseSession.Mount(_directory.Sub("mnt"), file, options, new TestLogger());
+            Session = FuseSession.Mount(_directory.CreateSub("mnt"), file, options, new TestLogger());
         }
         catch
         {

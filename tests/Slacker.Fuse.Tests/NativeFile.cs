@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Slacker.Fuse.Native;
+using Slacker.Native;
 
 namespace Slacker.Fuse.Tests;
 
@@ -19,7 +19,7 @@ internal sealed unsafe class NativeFile : IDisposable
         _fd = Libc.Open(path, flags);
         if (_fd < 0)
         {
-            throw new IOException($"open({path}) failed: {Libc.Describe(Libc.LastErrno)}");
+            throw new IOException($"open({path}) failed: {Libc.ErrnoText(Libc.LastErrno)}");
         }
 
         _capacity = capacity;

@@ -18,7 +18,7 @@ public sealed class DockerInteropTests(DockerFixture docker, ServerFixture serve
     [Fact]
     public async Task Docker_pushes_to_and_pulls_from_the_server()
     {
-        using var work = new TempDirectory("docker-push");
+        using var work = Scratch.Dir("docker-push");
         var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "sample.tar"), "sample:push");
         await docker.RunAsync("load", "-i", archive);
         var remote = $"{server.Registry}/docker/sample:1";
@@ -35,7 +35,7 @@ public sealed class DockerInteropTests(DockerFixture docker, ServerFixture serve
     [Fact]
     public async Task The_flattened_tree_is_the_tree_docker_shows_and_survives_export_and_docker_load()
     {
-        using var work = new TempDirectory("docker-tree");
+        using var work = Scratch.Dir("docker-tree");
         var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "sample.tar"), "sample:tree");
         await docker.RunAsync("load", "-i", archive);
         var dockerTree = await OverlayListingAsync("sample:tree", work);

@@ -21,7 +21,7 @@ public sealed class ImageLifecycleTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task A_tag_keeps_its_snapshot_through_gc_and_removing_it_lets_gc_reclaim_it()
     {
-        using var work = new TempDirectory("lifecycle");
+        using var work = Scratch.Dir("lifecycle");
         var image = new TestImage([new LayerBuilder().File("only-here", Guid.NewGuid().ToString()).Tar()]);
         var imported = await ImportAsync($"oci:{image.WriteOciLayout(Path.Combine(work.Path, "layout"), "v1")}:v1", "life/app:1", work);
         var service = new ImageService(server.Address, new LocalImageStore(Path.Combine(work.Path, "node")));
@@ -46,7 +46,7 @@ public sealed class ImageLifecycleTests(ServerFixture server) : IClassFixture<Se
     [Fact]
     public async Task Import_from_a_registry_then_pull_push_to_another_registry_name_and_export_as_oci()
     {
-        using var work = new TempDirectory("from-registry");
+        using var work = Scratch.Dir("from-registry");
         var layout = SampleImages.MultiLayer().WriteOciLayout(Path.Combine(work.Path, "layout"), "v1");
         await Tool.RunAsync("skopeo", "--insecure-policy", "copy", "--dest-tls-verify=false", $"oci:{layout}:v1", $"docker://{server.Registry}/std/sample:v1");
 

@@ -22,7 +22,7 @@ public sealed class ImportTests(ServerFixture server) : IClassFixture<ServerFixt
     [Fact]
     public async Task Import_makes_a_slacker_image_whose_tag_keeps_its_snapshot()
     {
-        using var work = new TempDirectory("import");
+        using var work = Scratch.Dir("import");
         var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "sample.tar"), "sample:1");
         var imported = await ImportAsync($"docker-archive:{archive}", "import/sample:1", work);
 
@@ -51,7 +51,7 @@ public sealed class ImportTests(ServerFixture server) : IClassFixture<ServerFixt
     [Fact]
     public async Task Importing_the_same_image_twice_uploads_no_new_chunk()
     {
-        using var work = new TempDirectory("reimport");
+        using var work = Scratch.Dir("reimport");
         // A layer of its own, so that no other test has uploaded these chunks already.
         var image = new TestImage([.. SampleImages.MultiLayer().LayerTars, new LayerBuilder().File("unique", Guid.NewGuid().ToString()).Tar()]);
         var layout = image.WriteOciLayout(Path.Combine(work.Path, "layout"), "v1");
@@ -74,7 +74,7 @@ public sealed class ImportTests(ServerFixture server) : IClassFixture<ServerFixt
     [MemberData(nameof(HostileImages))]
     public async Task A_hostile_image_is_refused_and_the_store_is_unchanged(string kind)
     {
-        using var work = new TempDirectory("hostile");
+        using var work = Scratch.Dir("hostile");
         var layout = HostileLayout(kind, Path.Combine(work.Path, "layout"));
         var before = await StoreState.ReadAsync(server);
 

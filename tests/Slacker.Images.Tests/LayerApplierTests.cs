@@ -1,5 +1,5 @@
 using System.Text;
-using Slacker.Images.Native;
+using Slacker.Native;
 using Slacker.Images.Tests.Support;
 
 namespace Slacker.Images.Tests;
@@ -110,7 +110,7 @@ public sealed class LayerApplierTests
 
         var path = Path.Combine(fs.Root, "sparse");
         Assert.Equal(content, File.ReadAllBytes(path));
-        Assert.Equal(0, Sys.StatxAt(Sys.AT_FDCWD, path, 0, Sys.STATX_BLOCKS, out var st));
+        Assert.Equal(0, Libc.StatxAt(Libc.AT_FDCWD, path, 0, Libc.STATX_BLOCKS, out var st));
         Assert.Equal(16ul, st.Blocks); // two 4 KiB blocks of data; the zeros between are a hole
         Assert.Equal("zstd layer", File.ReadAllText(Path.Combine(fs.Root, "z")));
     }

@@ -17,7 +17,7 @@ public sealed class PodmanInteropTests(ServerFixture server) : IClassFixture<Ser
     [Fact]
     public async Task Podman_pushes_to_and_pulls_from_the_server()
     {
-        using var work = new TempDirectory("podman");
+        using var work = Scratch.Dir("podman");
         _tmp = Path.Combine(work.Path, "tmp");
         Directory.CreateDirectory(_tmp);
         var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "sample.tar"), "localhost/sample:podman");

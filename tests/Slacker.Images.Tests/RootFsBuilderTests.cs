@@ -18,7 +18,7 @@ public sealed class RootFsBuilderTests
     [Fact]
     public async Task A_multi_layer_image_flattens_into_a_clean_ext4_with_the_expected_tree()
     {
-        using var work = new TempDirectory("rootfs");
+        using var work = Scratch.Dir("rootfs");
         var layout = SampleImages.MultiLayer().WriteOciLayout(Path.Combine(work.Path, "layout"), "v1");
         using var built = await BuildAsync($"oci:{layout}:v1", work);
 
@@ -42,7 +42,7 @@ public sealed class RootFsBuilderTests
     [Fact]
     public async Task The_same_image_built_twice_gives_the_same_bytes()
     {
-        using var work = new TempDirectory("determinism");
+        using var work = Scratch.Dir("determinism");
         var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "image.tar"), "sample:1");
         using var first = await BuildAsync($"docker-archive:{archive}", work);
         using var second = await BuildAsync($"docker-archive:{archive}", work);
@@ -59,7 +59,7 @@ public sealed class RootFsBuilderTests
         // ext4 without a journal will not reuse an inode freed in an earlier second; the applier must not
         // let that clock dependence reach the layout. The middle layer deletes and replaces files; the top
         // layer, which creates files, is applied once at once and once more than a second later.
-        using var work = new TempDirectory("clock");
+        using var work = Scratch.Dir("clock");
         var archive = SampleImages.MultiLayer().WriteDockerArchive(Path.Combine(work.Path, "image.tar"), "sample:1");
         using var quick = await BuildAsync($"docker-archive:{archive}", work);
         await using var slowSource = new SlowLastLayer(ImageSources.Open($"docker-archive:{archive}"), TimeSpan.FromMilliseconds(1500));

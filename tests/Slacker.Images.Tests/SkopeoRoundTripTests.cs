@@ -8,7 +8,7 @@ public sealed class SkopeoRoundTripTests(ServerFixture server) : IClassFixture<S
     [Fact]
     public async Task Skopeo_copies_an_image_in_and_back_out_byte_for_byte()
     {
-        using var work = new TempDirectory("skopeo");
+        using var work = Scratch.Dir("skopeo");
         var source = SampleImages.MultiLayer().WriteOciLayout(Path.Combine(work.Path, "in"), "v1");
         var target = $"docker://{server.Registry}/skopeo/sample:v1";
         await Tool.RunAsync("skopeo", "--insecure-policy", "copy", "--dest-tls-verify=false", $"oci:{source}:v1", target);

@@ -1,3 +1,4 @@
+using Slacker.Native;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using Slacker.Core.Api;
@@ -32,6 +33,6 @@ for (var i = 0; ; i++)
         file.Flush(flushToDisk: true);
     }
 
-    Native.FsyncDirectory(directory);
+    UnixFile.SyncDirectory(directory);
     Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"synced {i}"));
 }

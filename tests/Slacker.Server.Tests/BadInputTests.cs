@@ -49,7 +49,7 @@ public sealed class BadInputTests
     [MemberData(nameof(Cases))]
     public async Task Bad_request_is_refused_by_name_and_changes_nothing(string name)
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var setup = await Setup.CreateAsync(server);
         var before = await StoreState.CaptureAsync(server);
         var (request, status, code, mentions) = CaseTable[name];
@@ -67,7 +67,7 @@ public sealed class BadInputTests
     [Fact]
     public async Task Chunk_upload_that_stalls_before_its_length_is_refused_and_stores_nothing()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await Setup.CreateAsync(server);
         var before = await StoreState.CaptureAsync(server);
         var (socket, _) = await SendPartialChunkAsync(server, sent: 400, of: 1000);
@@ -88,7 +88,7 @@ public sealed class BadInputTests
     [Fact]
     public async Task Chunk_upload_cut_off_by_the_client_stores_nothing()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         await Setup.CreateAsync(server);
         var before = await StoreState.CaptureAsync(server);
         var (socket, digest) = await SendPartialChunkAsync(server, sent: 400, of: 1000);
@@ -104,7 +104,7 @@ public sealed class BadInputTests
         Assert.Empty(Directory.EnumerateFiles(Path.Join(server.DataDirectory, "chunks", "tmp")));
     }
 
-    private static async Task<(Socket Socket, Digest Digest)> SendPartialChunkAsync(ServerFixture server, int sent, int of)
+    private static async Task<(Socket Socket, Digest Digest)> SendPartialChunkAsync(InProcessServer server, int sent, int of)
     {
         var data = new byte[of];
         Random.Shared.NextBytes(data);
@@ -120,7 +120,7 @@ public sealed class BadInputTests
     [Fact]
     public async Task Chunk_upload_without_content_length_is_refused()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var data = "streamed"u8.ToArray();
         using var request = new HttpRequestMessage(HttpMethod.Put, $"api/v1/chunks/{Digest.Compute(data)}")
         {
@@ -162,7 +162,7 @@ public sealed class BadInputTests
     /// <summary>Some state for bad requests to (fail to) change: a chunk, a 16-chunk volume using it, a snapshot.</summary>
     public sealed record Setup(string Chunk, string Volume)
     {
-        public static async Task<Setup> CreateAsync(ServerFixture server)
+        public static async Task<Setup> CreateAsync(InProcessServer server)
         {
             var chunk = (await server.UploadRandomChunksAsync(1, 65536, new Random(99)))[0].Digest;
             var volume = await server.Client.CreateVolumeAsync(16 * 65536, 65536);

@@ -11,7 +11,7 @@ public sealed class ChunkApiTests
     [Fact]
     public async Task Put_is_verified_stored_once_and_read_back()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var bytes = Encoding.ASCII.GetBytes("a chunk of data");
         var digest = Digest.Compute(bytes);
 
@@ -27,7 +27,7 @@ public sealed class ChunkApiTests
     [Fact]
     public async Task Missing_query_names_only_absent_chunks()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var present = await server.UploadRandomChunksAsync(3, 4096, new Random(1));
         var absent = Enumerable.Range(0, 2).Select(i => Digest.Compute([(byte)i, 42])).ToArray();
 
@@ -39,7 +39,7 @@ public sealed class ChunkApiTests
     [Fact]
     public async Task Batch_get_streams_every_chunk_in_order_verified()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var chunks = await server.UploadRandomChunksAsync(40, 65536, new Random(2));
         var order = chunks.Select(c => c.Digest).Reverse().ToList();
         var got = new List<(Digest, byte[])>();
@@ -57,7 +57,7 @@ public sealed class ChunkApiTests
     [Fact]
     public async Task Batch_with_an_unknown_chunk_is_404_naming_it()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var chunks = await server.UploadRandomChunksAsync(2, 4096, new Random(3));
         var unknown = Digest.Compute("nope"u8);
 
@@ -72,7 +72,7 @@ public sealed class ChunkApiTests
     [Fact]
     public async Task Zero_chunks_are_never_stored_but_read_as_zeros()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var zeros = new byte[65536];
         var digest = Digest.Compute(zeros);
 
@@ -90,7 +90,7 @@ public sealed class ChunkApiTests
     [Fact]
     public async Task Metrics_count_served_chunks_and_time_routes()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var chunks = await server.UploadRandomChunksAsync(2, 8192, new Random(4));
         await server.Client.GetChunkAsync(chunks[0].Digest);
         await server.Client.GetChunksAsync([chunks[0].Digest, chunks[1].Digest], (_, _) => ValueTask.CompletedTask);

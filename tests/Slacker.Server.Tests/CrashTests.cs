@@ -50,9 +50,9 @@ public sealed class CrashTests(ITestOutputHelper log)
         Assert.NotEmpty(confirmed);
 
         // fsck on the data directory exactly as the last kill -9 left it.
-        var (exitCode, output) = await ServerProcess.RunCliAsync("fsck", "--data", data.Path);
-        Assert.True(exitCode == 0, output);
-        Assert.Contains("clean", output);
+        var fsck = await SlackerProcess.RunAsync(["fsck", "--data", data.Path]);
+        Assert.True(fsck.ExitCode == 0, fsck.ToString());
+        Assert.Contains("clean", fsck.Output);
 
         using (var server = await ServerProcess.StartAsync(data.Path))
         {

@@ -28,13 +28,13 @@ public sealed class FsckCliTests
             snapshot = Digest.Parse((await client.SnapshotAsync(volume.Id)).Id);
         }
 
-        var clean = await ServerProcess.RunCliAsync("fsck", "--data", data.Path);
+        var clean = await SlackerProcess.RunAsync(["fsck", "--data", data.Path]);
         Assert.True(clean.ExitCode == 0, clean.Output);
         Assert.Contains("1 snapshots, 1 volumes, 3 chunks checked: clean", clean.Output);
 
         File.Delete(ChunkPath(data.Path, chunks[0].Digest));
         await File.WriteAllBytesAsync(ChunkPath(data.Path, chunks[1].Digest), new byte[4096]);
-        var damaged = await ServerProcess.RunCliAsync("fsck", "--data", data.Path);
+        var damaged = await SlackerProcess.RunAsync(["fsck", "--data", data.Path]);
 
         Assert.Equal(1, damaged.ExitCode);
         Assert.Contains($"PROBLEM chunk-missing {chunks[0].Digest}: reached from snapshot {snapshot}", damaged.Output);
@@ -45,10 +45,10 @@ public sealed class FsckCliTests
     [Fact]
     public async Task Fsck_of_a_missing_directory_says_which()
     {
-        var (exitCode, output) = await ServerProcess.RunCliAsync("fsck", "--data", "/nonexistent/slacker-data");
+        var missing = await SlackerProcess.RunAsync(["fsck", "--data", "/nonexistent/slacker-data"]);
 
-        Assert.Equal(1, exitCode);
-        Assert.Contains("/nonexistent/slacker-data", output);
+        Assert.Equal(1, missing.ExitCode);
+        Assert.Contains("/nonexistent/slacker-data", missing.Output);
     }
 
     private static string ChunkPath(string data, Digest digest) => Path.Join(data, "chunks", digest.Hex[..2], digest.Hex[2..4], digest.Hex);

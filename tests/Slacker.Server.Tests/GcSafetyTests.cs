@@ -22,7 +22,7 @@ public sealed class GcSafetyTests(ITestOutputHelper log)
     [Fact]
     public async Task Gc_during_pushes_loses_nothing_referenced()
     {
-        await using var server = await ServerFixture.StartAsync(Grace);
+        await using var server = await InProcessServer.StartAsync(Grace);
         var client = server.Client;
         var random = new Random(777);
 

@@ -7,7 +7,7 @@ namespace Slacker.Server.Tests;
 /// <summary>Everything a client or fsck can see of a store, as one comparable string: "bad input changed nothing".</summary>
 public static class StoreState
 {
-    public static async Task<string> CaptureAsync(ServerFixture server)
+    public static async Task<string> CaptureAsync(InProcessServer server)
     {
         var text = new StringBuilder();
         foreach (var area in new[] { "chunks", "pages" })

@@ -10,7 +10,7 @@ public sealed class VolumeApiTests
     [Fact]
     public async Task Snapshot_reads_back_exactly_and_rebases_the_volume()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var chunks = await server.UploadRandomChunksAsync(5, 65536, new Random(10));
         var volume = await server.Client.CreateVolumeAsync(GiB, 65536, "base");
         long[] indexes = [0, 1, 1023, 1024, 16383];
@@ -34,7 +34,7 @@ public sealed class VolumeApiTests
     [Fact]
     public async Task Clone_shares_the_snapshot_and_diverges_without_touching_it()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var chunks = await server.UploadRandomChunksAsync(3, 65536, new Random(11));
         var volume = await server.Client.CreateVolumeAsync(GiB, 65536);
         await server.Client.UpdateMapAsync(volume.Id, [new BlockMapEntry(7, chunks[0].Digest.ToString())]);
@@ -59,7 +59,7 @@ public sealed class VolumeApiTests
     [Fact]
     public async Task Map_lists_base_and_changes_and_later_entries_win()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var chunks = await server.UploadRandomChunksAsync(2, 4096, new Random(12));
         var volume = await server.Client.CreateVolumeAsync(1 << 20, 4096);
         var info = await server.Client.UpdateMapAsync(volume.Id,
@@ -81,7 +81,7 @@ public sealed class VolumeApiTests
     [Fact]
     public async Task Volumes_are_listed_and_deleted()
     {
-        await using var server = await ServerFixture.StartAsync();
+        await using var server = await InProcessServer.StartAsync();
         var a = await server.Client.CreateVolumeAsync(GiB, 65536, "a");
         var b = await server.Client.CreateVolumeAsync(GiB, 1 << 20, "b");
 
@@ -96,7 +96,7 @@ public sealed class VolumeApiTests
     [Fact]
     public async Task Released_snapshot_lives_while_a_clone_or_reference_keeps_it()
     {
-        await using var server = await ServerFixture.StartAsync(gcGrace: TimeSpan.Zero);
+        await using var server = await InProcessServer.StartAsync(gcGrace: TimeSpan.Zero);
         var chunks = await server.UploadRandomChunksAsync(1, 65536, new Random(13));
         var volume = await server.Client.CreateVolumeAsync(GiB, 65536);
         await server.Client.UpdateMapAsync(volume.Id, [new BlockMapEntry(0, chunks[0].Digest.ToString())]);
@@ -133,7 +133,7 @@ public sealed class VolumeApiTests
     [Fact]
     public async Task Gc_keeps_unreferenced_chunks_inside_the_grace_period()
     {
-        await using var server = await ServerFixture.StartAsync(gcGrace: TimeSpan.FromMinutes(10));
+        await using var server = await InProcessServer.StartAsync(gcGrace: TimeSpan.FromMinutes(10));
         var chunks = await server.UploadRandomChunksAsync(3, 4096, new Random(14));
 
         var report = await server.Client.GcAsync();

@@ -1,7 +1,8 @@
 using System.Globalization;
 using Slacker.Bench.Corpus;
-using Slacker.Bench.Native;
+using Slacker.Native;
 using Slacker.Bench.Oci;
+using Slacker.Images.Export;
 
 namespace Slacker.Bench.Build;
 
@@ -37,7 +38,7 @@ public static class CorpusBuilder
             throw new PlatformNotSupportedException("the corpus builder needs Linux (mmdebstrap, overlayfs, chroot).");
         }
 
-        if (LibC.GetEuid() != 0)
+        if (Libc.GetEuid() != 0)
         {
             throw new InvalidOperationException(
                 $"building corpus image '{entry.Name}' needs root (mmdebstrap --mode=root, overlay mounts, chroot); run as root or use images already in {cacheDir}.");
@@ -46,7 +47,7 @@ public static class CorpusBuilder
         var paths = new BuildPaths(cacheDir);
         Directory.CreateDirectory(paths.CacheDir);
         var epoch = Epoch;
-        var layerOptions = new LayerOptions { Epoch = epoch, Warn = m => progress?.Invoke($"{entry.Name}: warning: {m}") };
+        var layerOptions = new TreeTarOptions { Epoch = epoch, SkipSockets = true, Warn = m => progress?.Invoke($"{entry.Name}: warning: {m}") };
 
         var apt = await HostApt.ReadAsync(cancellationToken);
         var minbaseKey = MinbaseRoot.Key(entry.Suite, apt);
@@ -111,9 +112,9 @@ public static class CorpusBuilder
     }
 
     private static async Task<LayerBlob> LayerAsync(
-        BuildPaths paths, string treeKey, string source, LayerOptions options, string? announce, Action<string>? progress, CancellationToken cancellationToken)
+        BuildPaths paths, string treeKey, string source, TreeTarOptions options, string? announce, Action<string>? progress, CancellationToken cancellationToken)
     {
-        var key = $"{treeKey}-f{LayerWriter.FormatVersion}";
+        var key = $"{treeKey}-f{LayerBlobWriter.FormatVersion}";
         if (LayerCache.TryGet(paths, key) is { } cached)
         {
             return cached;
@@ -127,7 +128,7 @@ public static class CorpusBuilder
                 progress?.Invoke(announce);
             }
 
-            return await LayerWriter.WriteAsync(source, options, paths.BlobStore, cancellationToken);
+            return await LayerBlobWriter.WriteAsync(source, options, paths.BlobStore, cancellationToken: cancellationToken);
         });
     }
 
@@ -157,7 +158,8 @@ public static class CorpusBuilder
     private static OciLayoutRef ImageLayout(BuildPaths paths, CorpusEntry entry, List<(LayerBlob Blob, string CreatedBy)> layers, DateTimeOffset epoch)
     {
         using var key = new CacheKey("image");
-        key.Add(entry.Name).Add(Tag).Add(epoch.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture));
+        key.Add(entry.Name).Add(Tag).Add(epoch.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture))
+            .Add(CorpusLayout.FormatVersion.ToString(CultureInfo.InvariantCulture));
         foreach (var (blob, createdBy) in layers)
         {
             key.Add(blob.Digest.ToString()).Add(createdBy);
@@ -169,7 +171,7 @@ public static class CorpusBuilder
         var dir = paths.Image(entry.Name, key.Finish());
         var staging = dir + ".tmp-" + Environment.ProcessId;
         BuildPaths.DeleteTree(staging);
-        var layout = OciLayoutWriter.Write(staging, Tag, layers, entry.Config, paths.BlobStore, epoch);
+        var layout = CorpusLayout.Write(staging, Tag, layers, entry.Config, paths.BlobStore, epoch);
         if (BuildPaths.IsComplete(dir))
         {
             // Same key, same bytes: the existing layout is kept so that readers never see it change.

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Slacker.Bench.Oci;
+using Slacker.Images.Export;
 using Slacker.Core.Model;
 
 namespace Slacker.Bench.Build;
@@ -15,7 +15,7 @@ internal static class LayerCache
             return null;
         }
 
-        var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), OciJsonContext.Default.LayerBlobRecord)!;
+        var record = JsonSerializer.Deserialize(File.ReadAllBytes(path), LayerCacheJsonContext.Default.LayerBlobRecord)!;
         var blob = new LayerBlob(Digest.Parse(record.Digest), Digest.Parse(record.DiffId), record.Size, record.UncompressedSize, record.Entries);
         return File.Exists(paths.Blob(blob.Digest)) && new FileInfo(paths.Blob(blob.Digest)).Length == blob.Size ? blob : null;
     }
@@ -24,16 +24,9 @@ internal static class LayerCache
     {
         var path = paths.LayerRecord(key);
         Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        var record = new LayerBlobRecord
-        {
-            Digest = blob.Digest.ToString(),
-            DiffId = blob.DiffId.ToString(),
-            Size = blob.Size,
-            UncompressedSize = blob.UncompressedSize,
-            Entries = blob.Entries,
-        };
+        var record = new LayerBlobRecord(blob.Digest.ToString(), blob.DiffId.ToString(), blob.Size, blob.UncompressedSize, blob.Entries);
         var temp = path + ".tmp";
-        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(record, OciJsonContext.Default.LayerBlobRecord));
+        File.WriteAllBytes(temp, JsonSerializer.SerializeToUtf8Bytes(record, LayerCacheJsonContext.Default.LayerBlobRecord));
         File.Move(temp, path, overwrite: true);
     }
 

@@ -1,4 +1,4 @@
-using Slacker.Bench.Native;
+using Slacker.Native;
 
 namespace Slacker.Bench.Build;
 

@@ -1,3 +1,5 @@
+using Slacker.Images.Export;
+
 namespace Slacker.Bench.Oci;
 
 /// <summary>An image in an OCI image layout directory, addressed as <c>oci:PATH:TAG</c> by skopeo, podman and slacker.</summary>

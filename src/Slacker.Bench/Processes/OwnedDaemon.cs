@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Slacker.Bench.Native;
+using Slacker.Native;
 
 namespace Slacker.Bench.Processes;
 
@@ -95,7 +95,7 @@ public sealed class OwnedDaemon : IAsyncDisposable
     {
         if (!_process.HasExited)
         {
-            _ = LibC.Kill(_process.Id, SigTerm);
+            _ = Libc.Kill(_process.Id, SigTerm);
             using var timeout = new CancellationTokenSource(grace);
             try
             {
@@ -103,7 +103,7 @@ public sealed class OwnedDaemon : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
-                _ = LibC.Kill(_process.Id, SigKill);
+                _ = Libc.Kill(_process.Id, SigKill);
                 await _process.WaitForExitAsync(CancellationToken.None);
             }
         }

@@ -30,30 +30,28 @@ public static class ImageExporter
         {
             var raw = Path.Combine(work, "rootfs.ext4");
             await SnapshotReader.WriteRawAsync(blocks, image.Snapshot, raw, cancellationToken).ConfigureAwait(false);
-            var tar = Path.Combine(work, "layer.tar");
+
+            // A docker-archive holds the plain tar; an OCI layout gets the gzip blob straight in its own store.
+            var blobStore = format == ExportFormat.DockerArchive ? Path.Combine(work, "blobs") : OciLayoutWriter.BlobStore(destination);
+            LayerBlob layer;
             await using (var loop = await LoopDevice.AttachAsync(raw, readOnly: true, cancellationToken).ConfigureAwait(false))
             {
                 await using var mount = Ext4Mount.Mount(loop.Device, work, readOnly: true);
-                await using var output = File.Create(tar);
-                TreeTarWriter.Write(mount.MountPoint, output);
-            }
-
-            Digest diffId;
-            await using (var stream = File.OpenRead(tar))
-            {
-                diffId = await Digest.ComputeAsync(stream, cancellationToken).ConfigureAwait(false);
+                layer = await LayerBlobWriter.WriteAsync(
+                    mount.MountPoint, new TreeTarOptions(), blobStore, format == ExportFormat.DockerArchive ? null : CompressionLevel.Fastest, cancellationToken).ConfigureAwait(false);
             }
 
             var history = (image.Config.Config.History ?? []).Select(h => h with { EmptyLayer = true }).ToList();
             history.Add(new OciHistory { Created = image.Config.Config.Created, CreatedBy = $"slacker export of snapshot {image.Snapshot}" });
-            var config = ImageConfigDocument.Serialize(image.Config.Config with { RootFs = new OciRootFs { DiffIds = [diffId.ToString()] }, History = history });
+            var config = ImageConfigDocument.Serialize(image.Config.Config with { RootFs = new OciRootFs { DiffIds = [layer.DiffId.ToString()] }, History = history });
             if (format == ExportFormat.DockerArchive)
             {
-                WriteDockerArchive(destination, repoTag, config, tar, diffId);
+                WriteDockerArchive(destination, repoTag, config, Path.Combine(blobStore, "sha256", layer.Digest.Hex), layer.DiffId);
             }
             else
             {
-                await WriteOciLayoutAsync(destination, repoTag, config, tar, cancellationToken).ConfigureAwait(false);
+                var refName = repoTag.Contains(':', StringComparison.Ordinal) ? repoTag[(repoTag.LastIndexOf(':') + 1)..] : repoTag;
+                OciLayoutWriter.Write(destination, refName, config, [new OciDescriptor { MediaType = MediaTypes.OciLayerTarGzip, Digest = layer.Digest.ToString(), Size = layer.Size }]);
             }
         }
         finally
@@ -83,50 +81,6 @@ public static class ImageExporter
         }
 
         File.Move(temp, path, overwrite: true);
-    }
-
-    private static async Task WriteOciLayoutAsync(string directory, string tag, byte[] config, string layerTar, CancellationToken cancellationToken)
-    {
-        var blobs = Path.Combine(directory, "blobs", "sha256");
-        Directory.CreateDirectory(blobs);
-        await File.WriteAllTextAsync(Path.Combine(directory, "oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}", cancellationToken).ConfigureAwait(false);
-        var gzipped = Path.Combine(blobs, "layer.partial");
-        await using (var input = File.OpenRead(layerTar))
-        await using (var output = File.Create(gzipped))
-        await using (var gzip = new GZipStream(output, CompressionLevel.Fastest))
-        {
-            await input.CopyToAsync(gzip, cancellationToken).ConfigureAwait(false);
-        }
-
-        Digest layerDigest;
-        await using (var stream = File.OpenRead(gzipped))
-        {
-            layerDigest = await Digest.ComputeAsync(stream, cancellationToken).ConfigureAwait(false);
-        }
-
-        File.Move(gzipped, Path.Combine(blobs, layerDigest.Hex), overwrite: true);
-        var configDescriptor = await WriteBlobAsync(blobs, config, MediaTypes.OciConfig, cancellationToken).ConfigureAwait(false);
-        var manifest = JsonSerializer.SerializeToUtf8Bytes(new OciManifest
-        {
-            MediaType = MediaTypes.OciManifest,
-            Config = configDescriptor,
-            Layers = [new OciDescriptor { MediaType = MediaTypes.OciLayerTarGzip, Digest = layerDigest.ToString(), Size = new FileInfo(Path.Combine(blobs, layerDigest.Hex)).Length }],
-        }, ImagesJsonContext.Default.OciManifest);
-        var manifestDescriptor = await WriteBlobAsync(blobs, manifest, MediaTypes.OciManifest, cancellationToken).ConfigureAwait(false);
-        var refName = tag.Contains(':', StringComparison.Ordinal) ? tag[(tag.LastIndexOf(':') + 1)..] : tag;
-        var index = new OciIndex
-        {
-            MediaType = MediaTypes.OciIndex,
-            Manifests = [manifestDescriptor with { Annotations = new Dictionary<string, string> { [Sources.OciLayoutSource.RefNameAnnotation] = refName } }],
-        };
-        await File.WriteAllBytesAsync(Path.Combine(directory, "index.json"), JsonSerializer.SerializeToUtf8Bytes(index, ImagesJsonContext.Default.OciIndex), cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<OciDescriptor> WriteBlobAsync(string blobs, byte[] data, string mediaType, CancellationToken cancellationToken)
-    {
-        var digest = Digest.Compute(data);
-        await File.WriteAllBytesAsync(Path.Combine(blobs, digest.Hex), data, cancellationToken).ConfigureAwait(false);
-        return new OciDescriptor { MediaType = mediaType, Digest = digest.ToString(), Size = data.Length };
     }
 
     private static void Add(TarWriter writer, string name, byte[] data) =>

@@ -1,4 +1,4 @@
-using Slacker.Images.Native;
+using Slacker.Native;
 
 namespace Slacker.Images.Ext4;
 
@@ -27,13 +27,13 @@ public sealed class Ext4Mount : IAsyncDisposable
     {
         var mountPoint = Path.Combine(parentDirectory, "mnt-" + Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(mountPoint);
-        var flags = Sys.MS_NOATIME | (readOnly ? Sys.MS_RDONLY | Sys.MS_NODEV | Sys.MS_NOSUID : 0);
+        var flags = Libc.MS_NOATIME | (readOnly ? Libc.MS_RDONLY | Libc.MS_NODEV | Libc.MS_NOSUID : 0);
         var options = readOnly ? "noload" : "nodelalloc,noinit_itable,errors=remount-ro";
-        if (Sys.Mount(device, mountPoint, "ext4", flags, options) != 0)
+        if (Libc.Mount(device, mountPoint, "ext4", flags, options) != 0)
         {
-            var error = Sys.LastError;
+            var error = Libc.LastErrno;
             Directory.Delete(mountPoint);
-            throw new IOException($"Mounting {device} (ext4) on {mountPoint} failed: {Sys.Describe(error)}. Slacker must run as root to build and read image file systems.");
+            throw new IOException($"Mounting {device} (ext4) on {mountPoint} failed: {Libc.ErrnoText(error)}. Slacker must run as root to build and read image file systems.");
         }
 
         if (!readOnly)
@@ -65,10 +65,10 @@ public sealed class Ext4Mount : IAsyncDisposable
             return;
         }
 
-        if (Sys.Umount2(MountPoint, 0) != 0)
+        if (Libc.Umount2(MountPoint, 0) != 0)
         {
-            var error = Sys.LastError;
-            throw new IOException($"Unmounting {MountPoint} failed: {Sys.Describe(error)}. Something still uses the file system; it was left mounted.");
+            var error = Libc.LastErrno;
+            throw new IOException($"Unmounting {MountPoint} failed: {Libc.ErrnoText(error)}. Something still uses the file system; it was left mounted.");
         }
 
         _mounted = false;
@@ -77,10 +77,10 @@ public sealed class Ext4Mount : IAsyncDisposable
 
     public ValueTask DisposeAsync()
     {
-        if (_mounted && Sys.Umount2(MountPoint, 0) != 0)
+        if (_mounted && Libc.Umount2(MountPoint, 0) != 0)
         {
             // Busy (a test's open handle, a shell): detach lazily so the loop device can still go.
-            Sys.Umount2(MountPoint, Sys.MNT_DETACH);
+            Libc.Umount2(MountPoint, Libc.MNT_DETACH);
         }
 
         _mounted = false;

@@ -1,4 +1,4 @@
-using Slacker.Images.Native;
+using Slacker.Native;
 
 namespace Slacker.Images.Import;
 
@@ -36,7 +36,7 @@ internal static class PinnedThread
     {
         const int Words = 16; // 1024 CPUs
         var mask = stackalloc ulong[Words];
-        if (Sys.SchedGetaffinity(0, Words * sizeof(ulong), mask) != 0)
+        if (Libc.SchedGetaffinity(0, Words * sizeof(ulong), mask) != 0)
         {
             return;
         }
@@ -51,7 +51,7 @@ internal static class PinnedThread
             var bit = System.Numerics.BitOperations.TrailingZeroCount(mask[word]);
             var pinned = stackalloc ulong[Words];
             pinned[word] = 1UL << bit;
-            Sys.SchedSetaffinity(0, Words * sizeof(ulong), pinned);
+            Libc.SchedSetaffinity(0, Words * sizeof(ulong), pinned);
             return;
         }
     }

@@ -1,6 +1,6 @@
 using System.Buffers;
 using Microsoft.Win32.SafeHandles;
-using Slacker.Images.Native;
+using Slacker.Native;
 
 namespace Slacker.Images.Layers;
 
@@ -60,7 +60,7 @@ public sealed class LayerApplier : IDisposable
             throw new LayerRejectedException(layer, current, LayerRule.SymlinkEscape,
                 $"{e.Message}, which leads outside the image root; writing through it would escape. Rebuild the layer so it writes real paths.", e);
         }
-        catch (FileSystemOperationException e) when (e.Errno is Sys.ENOSPC or 122)
+        catch (FileSystemOperationException e) when (e.Errno is Libc.ENOSPC or 122)
         {
             throw new LayerRejectedException(layer, current, LayerRule.NoSpace,
                 $"the file system built for the image is full ({e.Message}); give it more room with --free-space.", e);
@@ -102,7 +102,7 @@ public sealed class LayerApplier : IDisposable
         WithParent(entry.Path, (dir, name) =>
         {
             var existing = RootDirectory.TypeOf(dir, name, out _);
-            if (entry.Kind == LayerEntryKind.Directory && existing == Sys.S_IFDIR)
+            if (entry.Kind == LayerEntryKind.Directory && existing == Libc.S_IFDIR)
             {
                 ApplyMetadata(entry, dir, name, isNew: false);
                 return;
@@ -122,22 +122,22 @@ public sealed class LayerApplier : IDisposable
             switch (entry.Kind)
             {
                 case LayerEntryKind.Directory:
-                    RootDirectory.Check(Sys.MkdirAt(dir, name, Sys.Mode0700), "mkdir", entry.Path);
+                    RootDirectory.Check(Libc.MkdirAt(dir, name, Libc.Mode0700), "mkdir", entry.Path);
                     break;
                 case LayerEntryKind.File:
                     WriteFile(entry, dir, name);
                     break;
                 case LayerEntryKind.Symlink:
-                    RootDirectory.Check(Sys.SymlinkAt(entry.LinkTarget!, dir, name), "symlink", entry.Path);
+                    RootDirectory.Check(Libc.SymlinkAt(entry.LinkTarget!, dir, name), "symlink", entry.Path);
                     break;
                 case LayerEntryKind.CharDevice or LayerEntryKind.BlockDevice:
-                    var type = entry.Kind == LayerEntryKind.CharDevice ? Sys.S_IFCHR : Sys.S_IFBLK;
+                    var type = entry.Kind == LayerEntryKind.CharDevice ? Libc.S_IFCHR : Libc.S_IFBLK;
                     var posix = (System.Formats.Tar.PosixTarEntry)entry.Tar;
-                    var dev = Sys.MakeDev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor);
-                    RootDirectory.Check(Sys.MknodAt(dir, name, type | Sys.Mode0600, dev), "mknod", entry.Path);
+                    var dev = Libc.MakeDev((uint)posix.DeviceMajor, (uint)posix.DeviceMinor);
+                    RootDirectory.Check(Libc.MknodAt(dir, name, type | Libc.Mode0600, dev), "mknod", entry.Path);
                     break;
                 case LayerEntryKind.Fifo:
-                    RootDirectory.Check(Sys.MknodAt(dir, name, Sys.S_IFIFO | Sys.Mode0600, 0), "mkfifo", entry.Path);
+                    RootDirectory.Check(Libc.MknodAt(dir, name, Libc.S_IFIFO | Libc.Mode0600, 0), "mkfifo", entry.Path);
                     break;
             }
 
@@ -154,7 +154,7 @@ public sealed class LayerApplier : IDisposable
         }
         finally
         {
-            Sys.Close(dir);
+            Libc.Close(dir);
         }
     }
 
@@ -176,7 +176,7 @@ public sealed class LayerApplier : IDisposable
         }
         finally
         {
-            Sys.Close(dir);
+            Libc.Close(dir);
         }
     }
 
@@ -192,7 +192,7 @@ public sealed class LayerApplier : IDisposable
         try
         {
             var targetType = targetDir < 0 ? 0 : RootDirectory.TypeOf(targetDir, TarPath.Name(target), out _);
-            if (targetType is 0 or Sys.S_IFDIR)
+            if (targetType is 0 or Libc.S_IFDIR)
             {
                 throw new LayerRejectedException(_layer, entry.Name, LayerRule.HardLinkTarget,
                     targetType == 0
@@ -205,23 +205,23 @@ public sealed class LayerApplier : IDisposable
                 _root.Discard(dir, name, entry.Path);
             }
 
-            RootDirectory.Check(Sys.LinkAt(targetDir, TarPath.Name(target), dir, name, 0), "link", entry.Path);
+            RootDirectory.Check(Libc.LinkAt(targetDir, TarPath.Name(target), dir, name, 0), "link", entry.Path);
         }
         finally
         {
             if (targetDir >= 0)
             {
-                Sys.Close(targetDir);
+                Libc.Close(targetDir);
             }
         }
     }
 
     private static void WriteFile(LayerEntry entry, int dir, string name)
     {
-        var fd = Sys.OpenAt(dir, name, Sys.O_WRONLY | Sys.O_CREAT | Sys.O_EXCL | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, Sys.Mode0600);
+        var fd = Libc.OpenAt(dir, name, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, Libc.Mode0600);
         if (fd < 0)
         {
-            throw RootDirectory.Failure("create", entry.Path, Sys.LastError);
+            throw RootDirectory.Failure("create", entry.Path, Libc.LastErrno);
         }
 
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
@@ -261,7 +261,7 @@ public sealed class LayerApplier : IDisposable
                 throw new EndOfStreamException($"the file's data ends after {offset} of {entry.Length} bytes");
             }
 
-            RootDirectory.Check(Sys.Ftruncate(fd, entry.Length), "truncate", entry.Path);
+            RootDirectory.Check(Libc.Ftruncate(fd, entry.Length), "truncate", entry.Path);
         }
         finally
         {
@@ -282,11 +282,11 @@ public sealed class LayerApplier : IDisposable
         try
         {
             var isSymlink = entry.Kind == LayerEntryKind.Symlink;
-            RootDirectory.Check(Sys.FchownAt(dir, name, (uint)entry.Tar.Uid, (uint)entry.Tar.Gid, Sys.AT_SYMLINK_NOFOLLOW), "chown", entry.Path);
+            RootDirectory.Check(Libc.FchownAt(dir, name, (uint)entry.Tar.Uid, (uint)entry.Tar.Gid, Libc.AT_SYMLINK_NOFOLLOW), "chown", entry.Path);
             SetXattrs(entry, dir, name, replace: !isNew);
             if (!isSymlink)
             {
-                RootDirectory.Check(Sys.FchmodAt(dir, name, entry.Mode, 0), "chmod", entry.Path);
+                RootDirectory.Check(Libc.FchmodAt(dir, name, entry.Mode, 0), "chmod", entry.Path);
             }
 
             var mtime = entry.Tar.ModificationTime.ToUnixTimeMilliseconds() * 1_000_000;
@@ -296,23 +296,23 @@ public sealed class LayerApplier : IDisposable
                 return;
             }
 
-            var times = stackalloc Sys.Timespec[2];
-            times[0] = new Sys.Timespec { Seconds = mtime / 1_000_000_000, Nanoseconds = mtime % 1_000_000_000 };
+            var times = stackalloc Libc.Timespec[2];
+            times[0] = new Libc.Timespec { Seconds = mtime / 1_000_000_000, Nanoseconds = mtime % 1_000_000_000 };
             times[1] = times[0];
-            RootDirectory.Check(Sys.UtimensAt(dir, name, times, Sys.AT_SYMLINK_NOFOLLOW), "set times", entry.Path);
+            RootDirectory.Check(Libc.UtimensAt(dir, name, times, Libc.AT_SYMLINK_NOFOLLOW), "set times", entry.Path);
         }
         finally
         {
             if (owned)
             {
-                Sys.Close(dir);
+                Libc.Close(dir);
             }
         }
     }
 
     private unsafe void SetXattrs(LayerEntry entry, int dir, string name, bool replace)
     {
-        var path = Sys.ProcPath(dir, name);
+        var path = Libc.ProcPath(dir, name);
         if (replace)
         {
             // A directory entry in an upper layer brings its own xattrs; overlayfs shows only those.
@@ -330,7 +330,7 @@ public sealed class LayerApplier : IDisposable
             var errno = Xattrs.Set(path, key, value);
             if (errno is 95 or 1)
             {
-                _warnings.Add($"{entry.Path}: extended attribute {key} not supported here ({Sys.Describe(errno)}); skipped as docker does.");
+                _warnings.Add($"{entry.Path}: extended attribute {key} not supported here ({Libc.ErrnoText(errno)}); skipped as docker does.");
             }
             else if (errno != 0)
             {
@@ -343,7 +343,7 @@ public sealed class LayerApplier : IDisposable
     public unsafe void Finish()
     {
         _root.EmptyTrash();
-        var times = stackalloc Sys.Timespec[2];
+        var times = stackalloc Libc.Timespec[2];
         var stack = new Stack<string>();
         stack.Push("");
         while (stack.Count > 0)
@@ -354,20 +354,20 @@ public sealed class LayerApplier : IDisposable
             {
                 foreach (var child in RootDirectory.List(fd))
                 {
-                    if (RootDirectory.TypeOf(fd, child, out _) == Sys.S_IFDIR)
+                    if (RootDirectory.TypeOf(fd, child, out _) == Libc.S_IFDIR)
                     {
                         stack.Push(TarPath.Join(path, child));
                     }
                 }
 
                 var (atime, mtime) = _directoryTimes.GetValueOrDefault(path);
-                times[0] = new Sys.Timespec { Seconds = atime / 1_000_000_000, Nanoseconds = atime % 1_000_000_000 };
-                times[1] = new Sys.Timespec { Seconds = mtime / 1_000_000_000, Nanoseconds = mtime % 1_000_000_000 };
-                RootDirectory.Check(Sys.UtimensAt(fd, ".", times, 0), "set times", path.Length == 0 ? "/" : path);
+                times[0] = new Libc.Timespec { Seconds = atime / 1_000_000_000, Nanoseconds = atime % 1_000_000_000 };
+                times[1] = new Libc.Timespec { Seconds = mtime / 1_000_000_000, Nanoseconds = mtime % 1_000_000_000 };
+                RootDirectory.Check(Libc.UtimensAt(fd, ".", times, 0), "set times", path.Length == 0 ? "/" : path);
             }
             finally
             {
-                Sys.Close(fd);
+                Libc.Close(fd);
             }
         }
     }

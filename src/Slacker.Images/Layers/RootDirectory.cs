@@ -1,5 +1,5 @@
 using System.Text;
-using Slacker.Images.Native;
+using Slacker.Native;
 
 namespace Slacker.Images.Layers;
 
@@ -22,24 +22,24 @@ internal sealed class RootDirectory : IDisposable
     public RootDirectory(string path)
     {
         Path = path;
-        _root = Sys.OpenAt(Sys.AT_FDCWD, path, Sys.O_PATH | Sys.O_DIRECTORY | Sys.O_CLOEXEC, 0);
+        _root = Libc.OpenAt(Libc.AT_FDCWD, path, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_CLOEXEC, 0);
         if (_root < 0)
         {
-            throw new IOException($"Cannot open the root directory {path}: {Sys.Describe(Sys.LastError)}.");
+            throw new IOException($"Cannot open the root directory {path}: {Libc.ErrnoText(Libc.LastErrno)}.");
         }
 
         // Nothing is deleted while layers are applied: without a journal, ext4 skips inodes freed in an earlier
         // second when it allocates (recently_deleted), which would make the layout depend on the clock. Removed
         // nodes are renamed into this directory instead and deleted together at the end.
-        if (Sys.MkdirAt(_root, TrashName, Sys.Mode0700) != 0 && Sys.LastError != Sys.EEXIST)
+        if (Libc.MkdirAt(_root, TrashName, Libc.Mode0700) != 0 && Libc.LastErrno != Libc.EEXIST)
         {
-            throw Failure("create", TrashName, Sys.LastError);
+            throw Failure("create", TrashName, Libc.LastErrno);
         }
 
-        _trash = Sys.OpenAt(_root, TrashName, Sys.O_PATH | Sys.O_DIRECTORY | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0);
+        _trash = Libc.OpenAt(_root, TrashName, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
         if (_trash < 0)
         {
-            throw Failure("open", TrashName, Sys.LastError);
+            throw Failure("open", TrashName, Libc.LastErrno);
         }
     }
 
@@ -48,7 +48,7 @@ internal sealed class RootDirectory : IDisposable
     {
         ForgetCache();
         var slot = (_trashed++).ToString(System.Globalization.CultureInfo.InvariantCulture);
-        Check(Sys.RenameAt(dirfd, name, _trash, slot), "remove", shownPath);
+        Check(Libc.RenameAt(dirfd, name, _trash, slot), "remove", shownPath);
     }
 
     /// <summary>Deletes everything discarded while applying, and the trash directory itself.</summary>
@@ -59,7 +59,7 @@ internal sealed class RootDirectory : IDisposable
             Remove(_trash, entry, TrashName + "/" + entry);
         }
 
-        Check(Sys.UnlinkAt(_root, TrashName, Sys.AT_REMOVEDIR), "remove", TrashName);
+        Check(Libc.UnlinkAt(_root, TrashName, Libc.AT_REMOVEDIR), "remove", TrashName);
     }
 
     public string Path { get; }
@@ -69,7 +69,7 @@ internal sealed class RootDirectory : IDisposable
     {
         if (_cachedFd >= 0)
         {
-            Sys.Close(_cachedFd);
+            Libc.Close(_cachedFd);
         }
 
         _cachedFd = -1;
@@ -103,21 +103,21 @@ internal sealed class RootDirectory : IDisposable
         {
             walked = TarPath.Join(walked, component);
             var type = TypeOf(fd, component, out _);
-            if (type != Sys.S_IFDIR)
+            if (type != Libc.S_IFDIR)
             {
-                if (type == Sys.S_IFLNK)
+                if (type == Libc.S_IFLNK)
                 {
                     var target = ReadLink(fd, component);
                     if (TarPath.LeadsOutside(walked, target))
                     {
-                        Sys.Close(fd);
+                        Libc.Close(fd);
                         throw new SymlinkEscapeException(walked, target);
                     }
                 }
 
                 if (!create)
                 {
-                    Sys.Close(fd);
+                    Libc.Close(fd);
                     return -1;
                 }
 
@@ -126,14 +126,14 @@ internal sealed class RootDirectory : IDisposable
                     Discard(fd, component, walked);
                 }
 
-                Check(Sys.MkdirAt(fd, component, Sys.Mode0755), "create directory", walked);
-                Check(Sys.FchmodAt(fd, component, Sys.Mode0755, 0), "chmod", walked);
+                Check(Libc.MkdirAt(fd, component, Libc.Mode0755), "create directory", walked);
+                Check(Libc.FchmodAt(fd, component, Libc.Mode0755, 0), "chmod", walked);
                 onImplicit?.Invoke(walked);
             }
 
-            var next = Sys.OpenAt(fd, component, Sys.O_PATH | Sys.O_DIRECTORY | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0);
-            var error = Sys.LastError;
-            Sys.Close(fd);
+            var next = Libc.OpenAt(fd, component, Libc.O_PATH | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
+            var error = Libc.LastErrno;
+            Libc.Close(fd);
             if (next < 0)
             {
                 throw Failure("open directory", walked, error);
@@ -148,15 +148,15 @@ internal sealed class RootDirectory : IDisposable
     }
 
     /// <summary>The file type (S_IFxxx) of <paramref name="name"/> in <paramref name="dirfd"/>, or 0 if absent.</summary>
-    public static uint TypeOf(int dirfd, string name, out Sys.Statx statx)
+    public static uint TypeOf(int dirfd, string name, out Statx statx)
     {
-        if (Sys.StatxAt(dirfd, name, Sys.AT_SYMLINK_NOFOLLOW, Sys.STATX_TYPE | Sys.STATX_MODE, out statx) == 0)
+        if (Libc.StatxAt(dirfd, name, Libc.AT_SYMLINK_NOFOLLOW, Libc.STATX_TYPE | Libc.STATX_MODE, out statx) == 0)
         {
             return statx.Type;
         }
 
-        var error = Sys.LastError;
-        return error is Sys.ENOENT ? 0u : throw Failure("stat", name, error);
+        var error = Libc.LastErrno;
+        return error is Libc.ENOENT ? 0u : throw Failure("stat", name, error);
     }
 
     public static unsafe string ReadLink(int dirfd, string name)
@@ -164,8 +164,8 @@ internal sealed class RootDirectory : IDisposable
         var buffer = new byte[4096];
         fixed (byte* p = buffer)
         {
-            var n = Sys.ReadlinkAt(dirfd, name, p, (nuint)buffer.Length);
-            return n < 0 ? throw Failure("readlink", name, Sys.LastError) : Encoding.UTF8.GetString(buffer, 0, (int)n);
+            var n = Libc.ReadlinkAt(dirfd, name, p, (nuint)buffer.Length);
+            return n < 0 ? throw Failure("readlink", name, Libc.LastErrno) : Encoding.UTF8.GetString(buffer, 0, (int)n);
         }
     }
 
@@ -179,12 +179,12 @@ internal sealed class RootDirectory : IDisposable
         }
 
         ForgetCache();
-        if (type == Sys.S_IFDIR)
+        if (type == Libc.S_IFDIR)
         {
-            var child = Sys.OpenAt(dirfd, name, Sys.O_RDONLY | Sys.O_DIRECTORY | Sys.O_NOFOLLOW | Sys.O_CLOEXEC, 0);
+            var child = Libc.OpenAt(dirfd, name, Libc.O_RDONLY | Libc.O_DIRECTORY | Libc.O_NOFOLLOW | Libc.O_CLOEXEC, 0);
             if (child < 0)
             {
-                throw Failure("open directory", shownPath, Sys.LastError);
+                throw Failure("open directory", shownPath, Libc.LastErrno);
             }
 
             try
@@ -196,14 +196,14 @@ internal sealed class RootDirectory : IDisposable
             }
             finally
             {
-                Sys.Close(child);
+                Libc.Close(child);
             }
 
-            Check(Sys.UnlinkAt(dirfd, name, Sys.AT_REMOVEDIR), "remove directory", shownPath);
+            Check(Libc.UnlinkAt(dirfd, name, Libc.AT_REMOVEDIR), "remove directory", shownPath);
         }
         else
         {
-            Check(Sys.UnlinkAt(dirfd, name, 0), "remove", shownPath);
+            Check(Libc.UnlinkAt(dirfd, name, 0), "remove", shownPath);
         }
     }
 
@@ -223,15 +223,15 @@ internal sealed class RootDirectory : IDisposable
     /// <summary>dup with close-on-exec: a tool another thread starts must never inherit a handle on this file system (it would keep it busy).</summary>
     public static int Dup(int fd)
     {
-        var copy = Sys.Fcntl(fd, Sys.F_DUPFD_CLOEXEC, 0);
-        return copy >= 0 ? copy : throw new IOException($"dup failed: {Sys.Describe(Sys.LastError)}");
+        var copy = Libc.Fcntl(fd, Libc.F_DUPFD_CLOEXEC, 0);
+        return copy >= 0 ? copy : throw new IOException($"dup failed: {Libc.ErrnoText(Libc.LastErrno)}");
     }
 
     public static void Check(int result, string operation, string path)
     {
         if (result < 0)
         {
-            throw Failure(operation, path, Sys.LastError);
+            throw Failure(operation, path, Libc.LastErrno);
         }
     }
 
@@ -240,8 +240,8 @@ internal sealed class RootDirectory : IDisposable
     public void Dispose()
     {
         ForgetCache();
-        Sys.Close(_trash);
-        Sys.Close(_root);
+        Libc.Close(_trash);
+        Libc.Close(_root);
     }
 }
 
@@ -249,7 +249,7 @@ internal sealed class RootDirectory : IDisposable
 public sealed class FileSystemOperationException : IOException
 {
     public FileSystemOperationException(string operation, string path, int errno)
-        : base($"{operation} '{path}' failed: {Sys.Describe(errno)}")
+        : base($"{operation} '{path}' failed: {Libc.ErrnoText(errno)}")
     {
         Errno = errno;
     }

@@ -6,7 +6,10 @@ namespace Slacker.Images.Sources;
 /// <summary>Chooses one manifest from an index, as docker does: the requested platform, by default this machine's.</summary>
 public static class PlatformSelector
 {
-    public static string Current => "linux/" + RuntimeInformation.OSArchitecture switch
+    public static string Current => "linux/" + CurrentArchitecture;
+
+    /// <summary>This machine's architecture as OCI names it (GOARCH).</summary>
+    public static string CurrentArchitecture => RuntimeInformation.OSArchitecture switch
     {
         Architecture.X64 => "amd64",
         Architecture.Arm64 => "arm64",
@@ -14,6 +17,7 @@ public static class PlatformSelector
         Architecture.X86 => "386",
         Architecture.S390x => "s390x",
         Architecture.Ppc64le => "ppc64le",
+        Architecture.RiscV64 => "riscv64",
         var other => other.ToString().ToLowerInvariant(),
     };
 

@@ -1,4 +1,4 @@
-using Slacker.Node.Native;
+using Slacker.Native;
 
 namespace Slacker.Node.Attach;
 

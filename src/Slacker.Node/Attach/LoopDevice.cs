@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
-using Slacker.Node.Native;
+using Slacker.Native;
 
 namespace Slacker.Node.Attach;
 

@@ -1,3 +1,4 @@
+using Slacker.Native;
 using Microsoft.Extensions.Logging;
 using Slacker.Fuse;
 using Slacker.Node.Volumes;
@@ -22,7 +23,7 @@ public sealed class VolumeAttacher(NodeStorage node)
         var mountDirectory = Node.Paths.MountDirectory(volumeId);
         var fuseDirectory = Path.Combine(mountDirectory, "fuse");
         var root = Path.Combine(mountDirectory, "root");
-        if (Directory.Exists(root) && MountInfo.Read().Any(m => MountInfo.IsAtOrUnder(m.MountPoint, mountDirectory)))
+        if (Directory.Exists(root) && MountTable.Read().Any(m => MountTable.IsAtOrUnder(m.MountPoint, mountDirectory)))
         {
             throw new InvalidOperationException($"Volume {volumeId} is already attached at {root}; detach it first.");
         }
@@ -72,7 +73,7 @@ public sealed class VolumeAttacher(NodeStorage node)
         // Aborting first makes every later write to the image fail fast instead of waiting on a dead server.
         var fuse = FuseSession.CleanupStale(mounts, FuseFsName);
         var ext4 = 0;
-        foreach (var mount in MountInfo.Read().Where(m => MountInfo.IsAtOrUnder(m.MountPoint, mounts)).OrderByDescending(m => m.MountId))
+        foreach (var mount in MountTable.Read().Where(m => MountTable.IsAtOrUnder(m.MountPoint, mounts)).OrderByDescending(m => m.MountId))
         {
             try
             {
@@ -106,7 +107,7 @@ public sealed class VolumeAttacher(NodeStorage node)
     {
         try
         {
-            if (!MountInfo.Read().Any(m => MountInfo.IsAtOrUnder(m.MountPoint, directory)))
+            if (!MountTable.Read().Any(m => MountTable.IsAtOrUnder(m.MountPoint, directory)))
             {
                 Directory.Delete(directory, recursive: true);
             }

@@ -4,7 +4,7 @@ using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Slacker.Core.Model;
-using Slacker.Node.Native;
+using Slacker.Native;
 
 namespace Slacker.Node.Cache;
 

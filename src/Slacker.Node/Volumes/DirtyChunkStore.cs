@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using Slacker.Core.Model;
-using Slacker.Node.Native;
+using Slacker.Native;
 
 namespace Slacker.Node.Volumes;
 

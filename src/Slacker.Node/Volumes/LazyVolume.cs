@@ -4,7 +4,7 @@ using Slacker.Core.Api;
 using Slacker.Core.Model;
 using Slacker.Fuse;
 using Slacker.Node.Cache;
-using Slacker.Node.Native;
+using Slacker.Native;
 
 namespace Slacker.Node.Volumes;
 

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
 using Slacker.Core.Api;
 using Slacker.Core.Model;
-using Slacker.Node.Native;
+using Slacker.Native;
 
 namespace Slacker.Node.Volumes;
 

@@ -1,3 +1,4 @@
+using Slacker.Native;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -225,7 +226,7 @@ public sealed class FileChunkStore : IChunkStore
 
         if (_durable)
         {
-            NativeFileSystem.SyncDirectory(directory);
+            UnixFile.SyncDirectory(directory);
         }
 
         return true;
@@ -243,10 +244,10 @@ public sealed class FileChunkStore : IChunkStore
         Directory.CreateDirectory(directory);
         if (_durable)
         {
-            NativeFileSystem.SyncDirectory(parent);
+            UnixFile.SyncDirectory(parent);
             if (!parentExisted)
             {
-                NativeFileSystem.SyncDirectory(_root);
+                UnixFile.SyncDirectory(_root);
             }
         }
     }

@@ -1,7 +1,8 @@
-using System.Formats.Tar;
 using System.IO.Compression;
-using System.Security.Cryptography;
-using System.Text;
+using Slacker.Core.Api;
+using Slacker.Images.Export;
+using Slacker.Images.Oci;
+using Slacker.Images.Sources;
 
 namespace Slacker.E2E.Tests.Fixtures;
 
@@ -14,34 +15,15 @@ public static class BusyboxOciLayout
     public static async Task<string> WriteAsync(string directory, string tag)
     {
         var template = await BusyboxRootfs.TemplateAsync();
-        var blobs = Path.Join(directory, "blobs", "sha256");
-        Directory.CreateDirectory(blobs);
-
-        var tar = new MemoryStream();
-        await TarFile.CreateFromDirectoryAsync(template, tar, includeBaseDirectory: false);
-        var diffId = Convert.ToHexStringLower(SHA256.HashData(tar.ToArray()));
-        var gz = new MemoryStream();
-        await using (var gzip = new GZipStream(gz, CompressionLevel.Fastest, leaveOpen: true))
+        var layer = await LayerBlobWriter.WriteAsync(template, new TreeTarOptions(), OciLayoutWriter.BlobStore(directory), CompressionLevel.Fastest);
+        var config = ImageConfigDocument.Serialize(new OciImageConfig
         {
-            tar.Position = 0;
-            await tar.CopyToAsync(gzip);
-        }
-
-        var layer = await WriteBlobAsync(blobs, gz.ToArray());
-        var config = await WriteBlobAsync(blobs, Encoding.UTF8.GetBytes(
-            $$$"""{"architecture":"amd64","os":"linux","config":{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":["sha256:{{{diffId}}}"]}}"""));
-        var manifest = await WriteBlobAsync(blobs, Encoding.UTF8.GetBytes(
-            $$$"""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"{{{config.Digest}}}","size":{{{config.Size}}}},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"{{{layer.Digest}}}","size":{{{layer.Size}}}}]}"""));
-        await File.WriteAllTextAsync(Path.Join(directory, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
-        await File.WriteAllTextAsync(Path.Join(directory, "index.json"),
-            $$$"""{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"{{{manifest.Digest}}}","size":{{{manifest.Size}}},"annotations":{"org.opencontainers.image.ref.name":"{{{tag}}}"}}]}""");
+            Architecture = PlatformSelector.CurrentArchitecture,
+            Os = "linux",
+            Config = new OciContainerConfig { Env = ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"], Cmd = ["sh"] },
+            RootFs = new OciRootFs { DiffIds = [layer.DiffId.ToString()] },
+        });
+        OciLayoutWriter.Write(directory, tag, config, [new OciDescriptor { MediaType = MediaTypes.OciLayerTarGzip, Digest = layer.Digest.ToString(), Size = layer.Size }]);
         return $"oci:{directory}:{tag}";
-    }
-
-    private static async Task<(string Digest, long Size)> WriteBlobAsync(string blobs, byte[] bytes)
-    {
-        var hex = Convert.ToHexStringLower(SHA256.HashData(bytes));
-        await File.WriteAllBytesAsync(Path.Join(blobs, hex), bytes);
-        return ("sha256:" + hex, bytes.Length);
     }
 }

@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Slacker.E2E.Tests.Fixtures;
 
 /// <summary>
@@ -99,24 +97,9 @@ public static class BusyboxRootfs
         }
     }
 
-    internal static async Task<(int ExitCode, string Output)> Run(string file, string workingDirectory, params string[] args)
+    private static async Task<(int ExitCode, string Output)> Run(string file, string workingDirectory, params string[] args)
     {
-        var info = new ProcessStartInfo(file)
-        {
-            WorkingDirectory = workingDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in args)
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        var (exitCode, stdout, stderr) = await Tool.RunInAsync(workingDirectory, file, null, args);
+        return (exitCode, stdout + stderr);
     }
 }

@@ -1,13 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
-using System.Text;
-using Slacker.Core.Api;
-using Slacker.Node;
-using Slacker.Node.Agent;
-using Slacker.Node.Containers;
-using Slacker.Node.Volumes;
-
 namespace Slacker.E2E.Tests.Fixtures;
 
 /// <summary>
@@ -20,9 +10,9 @@ public sealed class SlackerCluster : IAsyncDisposable
 
     public string Root { get; }
 
-    public string ServerUrl { get; }
+    public string ServerUrl => Server.Url;
 
-    public SlackerProcess.Background Server { get; }
+    public ServerProcess Server { get; }
 
     public SlackerProcess.Background? Node { get; private set; }
 
@@ -30,42 +20,29 @@ public sealed class SlackerCluster : IAsyncDisposable
 
     public string NodeData { get; private set; } = "";
 
-    private SlackerCluster(string root, string serverUrl, SlackerProcess.Background server)
+    private SlackerCluster(string root, ServerProcess server)
     {
         Root = root;
-        ServerUrl = serverUrl;
         Server = server;
     }
 
     public static async Task<SlackerCluster> StartAsync(bool withNode = true)
     {
         var root = Directory.CreateTempSubdirectory("slk-").FullName;
-        var port = FreePort();
-        var url = $"http://127.0.0.1:{port}";
-        var server = new SlackerProcess.Background(["server", "--data", Path.Join(root, "server"), "--listen", $"127.0.0.1:{port}"]);
-        var cluster = new SlackerCluster(root, url, server);
+        ServerProcess server;
         try
         {
-            using var http = new HttpClient { BaseAddress = new Uri(url) };
-            var deadline = DateTime.UtcNow.AddMinutes(1);
-            while (true)
-            {
-                Assert.False(server.Process.HasExited, "server died:\n" + server.Output);
-                try
-                {
-                    if ((await http.GetAsync("healthz")).IsSuccessStatusCode)
-                    {
-                        break;
-                    }
-                }
-                catch (HttpRequestException)
-                {
-                }
+            server = await ServerProcess.StartAsync(Path.Join(root, "server"));
+        }
+        catch
+        {
+            Directory.Delete(root, recursive: true);
+            throw;
+        }
 
-                Assert.True(DateTime.UtcNow < deadline, "server not healthy within a minute:\n" + server.Output);
-                await Task.Delay(100);
-            }
-
+        var cluster = new SlackerCluster(root, server);
+        try
+        {
             if (withNode)
             {
                 await cluster.StartNodeAsync();
@@ -78,13 +55,6 @@ public sealed class SlackerCluster : IAsyncDisposable
             await cluster.DisposeAsync();
             throw;
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     /// <summary>Starts a node; <paramref name="freshData"/> gives it a new data dir (an empty chunk cache).</summary>
@@ -141,37 +111,19 @@ public sealed class SlackerCluster : IAsyncDisposable
     }
 
     /// <summary>A counter from the server's Prometheus /metrics.</summary>
-    public async Task<long> MetricAsync(string name)
-    {
-        using var http = new HttpClient { BaseAddress = new Uri(ServerUrl) };
-        var text = await http.GetStringAsync("metrics");
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
-            {
-                return (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    public Task<long> MetricAsync(string name) => Server.CounterAsync(name);
 
     /// <summary>Mount points under this cluster's root (there must be none once the node stopped).</summary>
-    public IReadOnlyList<string> MountsUnderRoot() =>
-        [.. File.ReadAllLines("/proc/self/mountinfo")
-            .Select(l => l.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal))
-            .Where(m => m == Root || m.StartsWith(Root + "/", StringComparison.Ordinal))];
+    public IReadOnlyList<string> MountsUnderRoot() => Mounts.Below(Root);
 
     public async ValueTask DisposeAsync()
     {
         await StopNodeAsync();
-        await Server.DisposeAsync();
+        await Server.StopAsync();
+        Server.Dispose();
 
         // A failed test may have left mounts; they are ours (under Root), so remove them before deleting files.
-        foreach (var mount in MountsUnderRoot().Reverse())
-        {
-            await BusyboxRootfs.Run("umount", "/", "-l", mount);
-        }
+        await Mounts.UnmountBelowAsync(Root);
 
         if (MountsUnderRoot().Count == 0)
         {

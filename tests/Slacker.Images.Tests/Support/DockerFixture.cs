@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Slacker.Native;
 
 namespace Slacker.Images.Tests.Support;
 
@@ -81,7 +82,7 @@ public sealed class DockerFixture : IAsyncLifetime
         if (_daemon is { HasExited: false })
         {
             // SIGTERM, so that dockerd stops its containerd and unmounts its overlays.
-            await Tool.RunRawAsync("kill", null, "-TERM", _daemon.Id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            _ = Libc.Kill(_daemon.Id, Libc.SIGTERM);
             using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
             try
             {
@@ -95,14 +96,7 @@ public sealed class DockerFixture : IAsyncLifetime
 
         _daemon?.Dispose();
         // dockerd unmounts its overlays on exit; anything it left under our root is ours to unmount.
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo").Reverse())
-        {
-            var mountPoint = line.Split(' ')[4];
-            if (mountPoint.StartsWith(_root + "/", StringComparison.Ordinal))
-            {
-                await Tool.RunRawAsync("umount", null, "-l", mountPoint);
-            }
-        }
+        await Mounts.UnmountBelowAsync(_root);
 
         Directory.Delete(_root, recursive: true);
     }

@@ -1,4 +1,4 @@
-using Slacker.Images.Native;
+using Slacker.Native;
 
 namespace Slacker.Images.Tests.Support;
 
@@ -7,19 +7,15 @@ public sealed record FileStat(char Type, uint Mode, uint Uid, uint Gid, long Siz
 {
     public static FileStat Lstat(string path)
     {
-        if (Sys.StatxAt(Sys.AT_FDCWD, path, Sys.AT_SYMLINK_NOFOLLOW, Sys.STATX_BASIC_STATS, out var st) != 0)
-        {
-            throw new IOException($"statx {path}: {Sys.Describe(Sys.LastError)}");
-        }
-
+        var st = UnixFile.LStat(path);
         var type = st.Type switch
         {
-            Sys.S_IFDIR => 'd',
-            Sys.S_IFREG => 'f',
-            Sys.S_IFLNK => 'l',
-            Sys.S_IFCHR => 'c',
-            Sys.S_IFBLK => 'b',
-            Sys.S_IFIFO => 'p',
+            Libc.S_IFDIR => 'd',
+            Libc.S_IFREG => 'f',
+            Libc.S_IFLNK => 'l',
+            Libc.S_IFCHR => 'c',
+            Libc.S_IFBLK => 'b',
+            Libc.S_IFIFO => 'p',
             _ => 's',
         };
         return new FileStat(type, st.Mode & 0xFFFu, st.Uid, st.Gid, (long)st.Size, st.Nlink, st.RdevMajor, st.RdevMinor);

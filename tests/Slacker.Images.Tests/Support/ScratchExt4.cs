@@ -20,7 +20,7 @@ public sealed class ScratchExt4 : IAsyncDisposable
 
     public static async Task<ScratchExt4> CreateAsync(long size = 256L << 20)
     {
-        var scratch = new ScratchExt4(new TempDirectory("ext4"));
+        var scratch = new ScratchExt4(Scratch.Dir("ext4"));
         try
         {
             Directory.CreateDirectory(scratch.Outside);
@@ -49,24 +49,5 @@ public sealed class ScratchExt4 : IAsyncDisposable
         }
 
         _dir.Dispose();
-    }
-}
-
-public sealed class TempDirectory : IDisposable
-{
-    public TempDirectory(string tag)
-    {
-        Path = System.IO.Path.Combine("/var/tmp", $"slacker-test-{tag}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(Path);
-    }
-
-    public string Path { get; }
-
-    public void Dispose()
-    {
-        if (Directory.Exists(Path))
-        {
-            Directory.Delete(Path, recursive: true);
-        }
     }
 }

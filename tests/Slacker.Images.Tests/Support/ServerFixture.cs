@@ -1,28 +1,27 @@
-using Microsoft.Extensions.Logging;
 using Slacker.Core.Api;
 using Slacker.Server;
 
 namespace Slacker.Images.Tests.Support;
 
-/// <summary>A real Slacker server (Kestrel on 127.0.0.1, a free port) over a temp data directory.</summary>
-#pragma warning disable CA1001 // xunit disposes fixtures through IAsyncLifetime.DisposeAsync, which releases both fields.
+/// <summary>A real Slacker server (<see cref="InProcessServer"/>) shared by a test class, with the node's volume upload wired to it.</summary>
+#pragma warning disable CA1001 // xunit disposes fixtures through IAsyncLifetime.DisposeAsync, which releases the server.
 public sealed class ServerFixture : IAsyncLifetime
 #pragma warning restore CA1001
 {
-    private readonly TempDirectory _data = new("server");
+    private InProcessServer? _server;
 
-    public SlackerServerHost Host { get; private set; } = null!;
+    private InProcessServer Server => _server ?? throw new InvalidOperationException("the server fixture is not started yet.");
 
-    public Uri Address => Host.Address;
+    public SlackerServerHost Host => Server.Host;
+
+    public Uri Address => Server.Address;
 
     /// <summary>host:port, as registry references and skopeo/docker want it.</summary>
-    public string Registry => $"{Address.Host}:{Address.Port}";
+    public string Registry => Server.Registry;
 
-    public string DataDirectory => _data.Path;
+    public string DataDirectory => Server.DataDirectory;
 
-    public BlockStoreClient Blocks { get; private set; } = null!;
-
-    private HttpClient? _http;
+    public BlockStoreClient Blocks => Server.Client;
 
     /// <summary>The node's VolumeImporter against this server, as the CLI wires it.</summary>
     public async Task<Import.VolumeUpload> UploadVolume(string path, int chunkSize, string label, CancellationToken ct)
@@ -31,19 +30,13 @@ public sealed class ServerFixture : IAsyncLifetime
         return new Import.VolumeUpload(result.Volume.Id, result.Snapshot, result.Chunks, result.ZeroChunks, result.UploadedChunks, result.UploadedBytes);
     }
 
-    public async Task InitializeAsync()
-    {
-        Host = await SlackerServerHost.StartAsync(
-            new ServerOptions { DataDirectory = _data.Path, Listen = "127.0.0.1:0" },
-            logging => logging.SetMinimumLevel(LogLevel.Warning));
-        _http = new HttpClient { BaseAddress = Address };
-        Blocks = new BlockStoreClient(_http);
-    }
+    public async Task InitializeAsync() => _server = await InProcessServer.StartAsync();
 
     public async Task DisposeAsync()
     {
-        _http?.Dispose();
-        await Host.DisposeAsync();
-        _data.Dispose();
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
     }
 }

@@ -38,17 +38,10 @@ public sealed class TestImage
     /// <summary>Writes an OCI image layout with gzip layers, tagged <paramref name="tag"/>.</summary>
     public string WriteOciLayout(string directory, string tag = "latest", bool gzip = true)
     {
-        Directory.CreateDirectory(Path.Combine(directory, "blobs", "sha256"));
-        File.WriteAllText(Path.Combine(directory, "oci-layout"), "{\"imageLayoutVersion\":\"1.0.0\"}");
-        var layers = LayerTars.Select(t => Blob(directory, gzip ? Compress.Gzip(t) : t, gzip ? MediaTypes.OciLayerTarGzip : MediaTypes.OciLayerTar)).ToList();
-        var config = Blob(directory, ConfigBytes, MediaTypes.OciConfig);
-        var manifest = JsonSerializer.SerializeToUtf8Bytes(new OciManifest { MediaType = MediaTypes.OciManifest, Config = config, Layers = layers }, ImagesJsonContext.Default.OciManifest);
-        var manifestDescriptor = Blob(directory, manifest, MediaTypes.OciManifest) with
-        {
-            Annotations = new Dictionary<string, string> { ["org.opencontainers.image.ref.name"] = tag },
-        };
-        var index = new OciIndex { MediaType = MediaTypes.OciIndex, Manifests = [manifestDescriptor] };
-        File.WriteAllBytes(Path.Combine(directory, "index.json"), JsonSerializer.SerializeToUtf8Bytes(index, ImagesJsonContext.Default.OciIndex));
+        var layers = LayerTars.Select(t => gzip
+            ? OciLayoutWriter.WriteBlob(directory, MediaTypes.OciLayerTarGzip, Compress.Gzip(t))
+            : OciLayoutWriter.WriteBlob(directory, MediaTypes.OciLayerTar, t)).ToList();
+        OciLayoutWriter.Write(directory, tag, ConfigBytes, layers);
         return directory;
     }
 
@@ -74,13 +67,6 @@ public sealed class TestImage
 
     private static void Add(TarWriter writer, string name, byte[] data) =>
         writer.WriteEntry(new PaxTarEntry(TarEntryType.RegularFile, name) { DataStream = new MemoryStream(data), Mode = (UnixFileMode)0x1A4 });
-
-    private static OciDescriptor Blob(string directory, byte[] data, string mediaType)
-    {
-        var digest = Digest.Compute(data);
-        File.WriteAllBytes(Path.Combine(directory, "blobs", "sha256", digest.Hex), data);
-        return new OciDescriptor { MediaType = mediaType, Digest = digest.ToString(), Size = data.Length };
-    }
 
     public static string Sha256(byte[] data) => Convert.ToHexStringLower(SHA256.HashData(data));
 

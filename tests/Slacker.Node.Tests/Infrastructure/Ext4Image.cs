@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 
 namespace Slacker.Node.Tests.Infrastructure;
@@ -28,7 +27,7 @@ internal static class Ext4Image
 
     public static void Build(string imagePath, long sizeBytes, string sourceDirectory)
     {
-        Run("mkfs.ext4", "-q", "-F", "-b", "4096", "-d", sourceDirectory, imagePath, (sizeBytes / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) + "k");
+        Tool.Run("mkfs.ext4", "-q", "-F", "-b", "4096", "-d", sourceDirectory, imagePath, (sizeBytes / 1024).ToString(System.Globalization.CultureInfo.InvariantCulture) + "k");
     }
 
     public static string HashFile(string path)
@@ -40,27 +39,7 @@ internal static class Ext4Image
     /// <summary>The file-system block that holds byte <paramref name="offset"/> of <paramref name="file"/> (debugfs bmap).</summary>
     public static long PhysicalBlock(string imagePath, string file, long offset)
     {
-        var output = Run("debugfs", "-R", $"bmap /{file} {offset / 4096}", imagePath);
+        var output = Tool.Run("debugfs", "-R", $"bmap /{file} {offset / 4096}", imagePath);
         return long.Parse(output.Trim().Split('\n')[^1].Trim(), System.Globalization.CultureInfo.InvariantCulture);
-    }
-
-    public static string Run(string command, params string[] arguments)
-    {
-        var start = new ProcessStartInfo(command) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{command} {string.Join(' ', arguments)} failed ({process.ExitCode}): {stderr.Result}");
-        }
-
-        return stdout.Result;
     }
 }

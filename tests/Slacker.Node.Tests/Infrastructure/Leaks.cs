@@ -8,15 +8,7 @@ internal static class Leaks
     public static List<string> Under(string root)
     {
         var prefix = Path.GetFullPath(root).TrimEnd('/') + "/";
-        var leaks = new List<string>();
-        foreach (var line in File.ReadAllLines("/proc/self/mountinfo"))
-        {
-            var mountPoint = line.Split(' ')[4].Replace("\\040", " ", StringComparison.Ordinal);
-            if (mountPoint.StartsWith(prefix, StringComparison.Ordinal))
-            {
-                leaks.Add("mount " + mountPoint);
-            }
-        }
+        var leaks = Mounts.Below(root).Select(mountPoint => "mount " + mountPoint).ToList();
 
         foreach (var number in LoopDevice.BoundDevices())
         {

@@ -14,6 +14,8 @@ internal sealed class NodeHostProcess : IDisposable
         _process = process;
     }
 
+    private static string TestHostDll => Artifacts.Find("Slacker.Node.TestHost", "Slacker.Node.TestHost.dll", "SLACKER_NODE_TESTHOST_DLL");
+
     /// <summary>Same formula as the host's CrashContent.</summary>
     public static byte[] Content(int n)
     {
@@ -24,8 +26,8 @@ internal sealed class NodeHostProcess : IDisposable
 
     public static NodeHostProcess Start(string nodeRoot, Uri server, string volumeId)
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in new[] { Artifacts.TestHostDll, nodeRoot, server.ToString(), volumeId })
+        var start = new ProcessStartInfo(Artifacts.DotNet) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { TestHostDll, nodeRoot, server.ToString(), volumeId })
         {
             start.ArgumentList.Add(argument);
         }

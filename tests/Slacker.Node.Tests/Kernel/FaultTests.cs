@@ -1,6 +1,7 @@
 using Slacker.Core.Model;
 using Slacker.Node.Attach;
 using Slacker.Node.Tests.Infrastructure;
+using Slacker.Native;
 
 namespace Slacker.Node.Tests.Kernel;
 
@@ -56,7 +57,7 @@ public sealed class FaultTests
         var attached = await harness.AttachAsync(attacher, await harness.CloneAsync(snapshot));
         var path = Path.Combine(attached.MountPath, files.Keys.First());
 
-        harness.Server.Signal("STOP");
+        harness.Server.Signal(Libc.SIGSTOP);
         try
         {
             var read = Task.Run(() => File.ReadAllBytes(path));
@@ -70,7 +71,7 @@ public sealed class FaultTests
         }
         finally
         {
-            harness.Server.Signal("CONT");
+            harness.Server.Signal(Libc.SIGCONT);
         }
 
         // Once the server answers again, the same file reads correctly.

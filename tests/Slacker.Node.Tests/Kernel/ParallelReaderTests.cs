@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
 using Slacker.Node.Attach;
-using Slacker.Node.Native;
+using Slacker.Native;
 using Slacker.Node.Tests.Infrastructure;
 
 namespace Slacker.Node.Tests.Kernel;

@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using Slacker.Node.Attach;
-using Slacker.Node.Native;
+using Slacker.Native;
 using Slacker.Node.Tests.Infrastructure;
 using Slacker.Node.Volumes;
 
@@ -155,22 +155,22 @@ internal static class NodeBenchmark
     {
         var mount = harness.Directory.Sub("local-mnt");
         Directory.CreateDirectory(mount);
-        var device = Ext4Image.Run("losetup", "--direct-io=on", "-b", "4096", "-r", "-f", "--show", image).Trim();
+        var device = Tool.Run("losetup", "--direct-io=on", "-b", "4096", "-r", "-f", "--show", image).Trim();
         try
         {
-            Ext4Image.Run("mount", "-t", "ext4", "-o", "ro,noatime", device, mount);
+            Tool.Run("mount", "-t", "ext4", "-o", "ro,noatime", device, mount);
             try
             {
                 return ReadFile(Path.Combine(mount, "big.bin"));
             }
             finally
             {
-                Ext4Image.Run("umount", mount);
+                Tool.Run("umount", mount);
             }
         }
         finally
         {
-            Ext4Image.Run("losetup", "-d", device);
+            Tool.Run("losetup", "-d", device);
         }
     }
 
