@@ -13,7 +13,7 @@ public sealed record ImageFacts(string Name, string? Category, string? Mode, lon
 
 public sealed record SystemFacts(string Name, string Status, string? Version, string? Message);
 
-/// <summary>Long-running parity of one system on one image.</summary>
+/// <summary>Long-running parity of one system on one image (throughput: the median over its measured runs).</summary>
 public sealed record ParityFacts(string System, string Image, double? FirstAnswerSeconds, double? Throughput, string? Unit);
 
 /// <summary>What the report says, computed only from the measurements of one results file (one run).</summary>
@@ -118,7 +118,7 @@ public sealed class BenchSummary
                 g.Key.Item1,
                 g.Key.Item2,
                 g.FirstOrDefault(r => r.Op == "first-answer")?.Seconds,
-                g.FirstOrDefault(r => r.Op == "throughput")?.Value,
+                Median(g.Where(r => r.Op == "throughput").Select(r => r.Value)),
                 g.FirstOrDefault(r => r.Op == "throughput")?.Unit))
             .ToList();
         var all = records.Where(r => r.Kind == "measure" && r.System is not null && r.Op is not null && r.Seconds is not null)

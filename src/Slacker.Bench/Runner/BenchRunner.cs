@@ -179,7 +179,7 @@ public static class BenchRunner
                 {
                     foreach (var system in systems.OfType<IContainerCliSystem>())
                     {
-                        await ParityRunner.RunAsync(system, image, options.ParitySeconds, records, log, cancellationToken);
+                        await ParityRunner.RunAsync(system, image, options.ParitySeconds, options.Reps, records, log, cancellationToken);
                     }
                 }
             }

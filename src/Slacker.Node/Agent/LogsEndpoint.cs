@@ -9,6 +9,8 @@ namespace Slacker.Node.Agent;
 /// </summary>
 public static class LogsEndpoint
 {
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(10);
+
     public static async Task StreamAsync(HttpContext http, ContainerManager manager, string id)
     {
         var record = manager.Get(id);
@@ -28,7 +30,7 @@ public static class LogsEndpoint
                 return;
             }
 
-            await Task.WhenAny(ended, Task.Delay(50, http.RequestAborted));
+            await Task.WhenAny(ended, Task.Delay(PollInterval, http.RequestAborted));
         }
 
         // FileShare.Delete: an --rm container may be removed while we still read the end of its log.
@@ -49,8 +51,9 @@ public static class LogsEndpoint
                 return;
             }
 
-            // Tailing by polling: the writer appends whole lines, and a poll costs one read() per interval.
-            await Task.WhenAny(ended, Task.Delay(50, http.RequestAborted));
+            // Tailing by polling: the writer appends whole lines, and a poll costs one read() per interval, so a
+            // short interval is cheap and keeps a follower waiting for a "ready" line from adding much to it.
+            await Task.WhenAny(ended, Task.Delay(PollInterval, http.RequestAborted));
         }
     }
 }
