@@ -36,27 +36,22 @@ public sealed class SlackerDriver(string cliPath, string workDirectory) : IConta
 
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
-        ProcessResultOrReason help;
+        Processes.ProcessResult help;
         try
         {
-            help = new(await _cli.RunAsync(["--help"], cancellationToken, timeout: TimeSpan.FromMinutes(1)), null);
+            help = await _cli.RunAsync(["--help"], cancellationToken, timeout: TimeSpan.FromMinutes(1));
         }
         catch (InvalidOperationException ex)
         {
-            help = new(null, $"the slacker CLI '{cliPath}' cannot be started ({ex.Message.Split('\n')[0]}); pass --slacker-cli PATH or set {SlackerExecutable.EnvironmentVariable}.");
+            return $"the slacker CLI '{cliPath}' cannot be started ({ex.Message.Split('\n')[0]}); pass --slacker-cli PATH or set {SlackerExecutable.EnvironmentVariable}.";
         }
 
-        if (help.Reason is not null)
+        if (!help.Succeeded)
         {
-            return help.Reason;
+            return $"the slacker CLI '{cliPath}' does not run (`--help` exited {help.ExitCode}): {help.StandardError.Trim()}";
         }
 
-        if (!help.Result!.Succeeded)
-        {
-            return $"the slacker CLI '{cliPath}' does not run (`--help` exited {help.Result.ExitCode}): {help.Result.StandardError.Trim()}";
-        }
-
-        var missing = DrivenCommands.Where(c => !help.Result.StandardOutput.Contains(c, StringComparison.Ordinal)).ToList();
+        var missing = DrivenCommands.Where(c => !help.StandardOutput.Contains(c, StringComparison.Ordinal)).ToList();
         if (missing.Count > 0)
         {
             return $"the slacker CLI '{cliPath}' lacks the command(s) {string.Join(", ", missing)} that the bench drives.";
@@ -166,6 +161,4 @@ public sealed class SlackerDriver(string cliPath, string workDirectory) : IConta
     }
 
     internal readonly record struct RunStats(long? Fetched, long? Read, long? ImageBytes);
-
-    private readonly record struct ProcessResultOrReason(Processes.ProcessResult? Result, string? Reason);
 }
