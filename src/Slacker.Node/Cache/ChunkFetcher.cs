@@ -60,7 +60,9 @@ public sealed class ChunkFetcher
         var waits = new List<Task>(needed.Count);
         var claimed = new List<Digest>(needed.Count + readAhead.Count);
         Claim(needed, claimed, waits);
+        var onDemand = claimed.Count;
         Claim(readAhead, claimed, null);
+        observer?.OnRequested(onDemand, claimed.Count - onDemand);
         if (claimed.Count > 0)
         {
             // Big claims (a sequential window) go out as a few concurrent requests, so that the server's file

@@ -17,13 +17,13 @@ namespace Slacker.Node.Volumes;
 public sealed class LazyVolume : IFuseFile, IDisposable
 {
     private const int LockStripes = 1024;
-    private const long SequentialSlack = 4L << 20;
 
     private readonly NodeStorage _node;
     private readonly DirtyChunkStore _dirty;
     private readonly Lock[] _stripes;
     private readonly FileStream _attachLock;
     private readonly ILogger _logger;
+    private readonly SequentialStreams _streams;
     private readonly Lock _touchedLock = new();
     private readonly HashSet<long> _touchedDuringCommit = [];
     private readonly int _chunkShift;
@@ -31,7 +31,6 @@ public sealed class LazyVolume : IFuseFile, IDisposable
     private BlockMapView _map;
     private VolumeState _state;
     private volatile bool _commitActive;
-    private long _lastReadEnd = -1;
     private int _disposed;
 
     private LazyVolume(NodeStorage node, VolumeState state, BlockMapView map, DirtyChunkStore dirty, FileStream attachLock, bool readOnly)
@@ -46,6 +45,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         _chunkShift = Geometry.ChunkShift;
         _chunkSize = Geometry.ChunkSize;
         _logger = node.Loggers.CreateLogger<LazyVolume>();
+        _streams = new SequentialStreams(_chunkShift, node.Options.SequentialWindowChunks);
         _stripes = new Lock[LockStripes];
         for (var i = 0; i < _stripes.Length; i++)
         {
@@ -151,6 +151,8 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         var end = offset + length;
         try
         {
+            // Decided before the chunks are read, so that a miss can bring the read-ahead along in its own batch.
+            var ahead = _streams.OnRead(offset, end);
             var done = 0;
             while (done < length)
             {
@@ -158,12 +160,16 @@ public sealed class LazyVolume : IFuseFile, IDisposable
                 var index = position >> _chunkShift;
                 var within = (int)(position & (_chunkSize - 1));
                 var n = Math.Min(_chunkSize - within, length - done);
-                ReadChunk(index, within, destination.Slice(done, n), end);
+                ReadChunk(index, within, destination.Slice(done, n), end, ref ahead);
                 done += n;
             }
 
             Stats.Read(length);
-            PrefetchIfSequential(offset, end);
+            if (!ahead.IsEmpty)
+            {
+                Prefetch(ahead);
+            }
+
             return length;
         }
         catch (Exception e)
@@ -239,7 +245,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
     /// </summary>
     public int Flush() => 0;
 
-    private void ReadChunk(long index, int within, Span<byte> destination, long requestEnd)
+    private void ReadChunk(long index, int within, Span<byte> destination, long requestEnd, ref ChunkRange ahead)
     {
         if (_dirty.IsDirty(index))
         {
@@ -274,7 +280,8 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         Stats.CacheMiss();
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            FetchMisses(map, index, requestEnd);
+            FetchMisses(map, index, requestEnd, ahead);
+            ahead = ChunkRange.Empty;
             if (_node.Cache.TryRead(digest, within, destination))
             {
                 return;
@@ -284,8 +291,11 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         throw new IOException($"Chunk {digest} was fetched but left the cache before it could be read three times; the cache ({_node.Cache.CapacityBytes} bytes) is too small for the load.");
     }
 
-    /// <summary>One batch for every miss from <paramref name="first"/> to the end of the request, plus read-ahead.</summary>
-    private void FetchMisses(BlockMapView map, long first, long requestEnd)
+    /// <summary>
+    /// One batch for every miss from <paramref name="first"/> to the end of the request, plus the stream's
+    /// read-ahead (which the read does not wait for).
+    /// </summary>
+    private void FetchMisses(BlockMapView map, long first, long requestEnd, ChunkRange ahead)
     {
         var last = Math.Min((requestEnd - 1) >> _chunkShift, Geometry.ChunkCount - 1);
         var needed = new List<Digest>((int)(last - first + 1));
@@ -297,66 +307,57 @@ public sealed class LazyVolume : IFuseFile, IDisposable
             }
         }
 
-        var aheadEnd = Math.Min(last + _node.Options.ReadAheadChunks, Geometry.ChunkCount - 1);
-        var readAhead = new List<Digest>(_node.Options.ReadAheadChunks);
-        for (var i = last + 1; i <= aheadEnd; i++)
-        {
-            if (!_dirty.IsDirty(i) && map.TryGetLoaded(i, out var d) && !d.IsZero && !_node.Cache.Contains(d))
-            {
-                readAhead.Add(d);
-            }
-        }
-
+        var readAhead = ahead.IsEmpty ? [] : Uncached(map, ahead, CountUncached(map, ahead));
         _node.Fetcher.Fetch(needed, readAhead, _chunkSize, Stats);
     }
 
-    /// <summary>Requests the uncached chunks of [first, last] without waiting for them.</summary>
-    private void Prefetch(BlockMapView map, long first, long last)
+    /// <summary>Requests the uncached chunks of <paramref name="range"/> without waiting for them.</summary>
+    private void Prefetch(ChunkRange range)
     {
-        var wanted = new List<Digest>((int)(last - first + 1));
-        for (var i = first; i <= last; i++)
-        {
-            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
-            {
-                wanted.Add(d);
-            }
-        }
-
-        _node.Fetcher.Fetch([], wanted, _chunkSize, Stats);
-    }
-
-    /// <summary>
-    /// Keeps a sequential reader from stalling on every read-ahead window: when the chunk half a window ahead
-    /// is neither cached nor on its way, the next window is requested now, without waiting for it. The kernel
-    /// reads a file front to back with several requests in flight, so "sequential" allows some slack.
-    /// </summary>
-    private void PrefetchIfSequential(long offset, long end)
-    {
-        var previousEnd = Interlocked.Exchange(ref _lastReadEnd, end);
-        var window = _node.Options.SequentialWindowChunks;
-        if (window == 0 || Math.Abs(offset - previousEnd) > SequentialSlack)
-        {
-            return;
-        }
-
-        var last = (end - 1) >> _chunkShift;
-        var trigger = last + Math.Max(1, window / 2);
-        var map = Volatile.Read(ref _map);
-        if (trigger >= Geometry.ChunkCount || _dirty.IsDirty(trigger) || !map.TryGetLoaded(trigger, out var digest)
-            || digest.IsZero || _node.Cache.Contains(digest) || _node.Fetcher.IsPending(digest))
-        {
-            return;
-        }
-
         try
         {
-            Prefetch(map, last + 1, Math.Min(last + window, Geometry.ChunkCount - 1));
+            var map = Volatile.Read(ref _map);
+
+            // Counted first: a stream that runs through cached or zero chunks must not allocate on its hit path.
+            var count = CountUncached(map, range);
+            if (count > 0)
+            {
+                _node.Fetcher.Fetch([], Uncached(map, range, count), _chunkSize, Stats);
+            }
         }
         catch (Exception e)
         {
             // Only a prefetch: the read that needs the chunk will fetch it again and report the error.
-            _logger.LogDebug("Volume {Volume}: prefetch after {Offset} failed: {Error}", VolumeId, end, e.Message);
+            _logger.LogDebug("Volume {Volume}: prefetch of chunks {First}..{End} failed: {Error}", VolumeId, range.First, range.End, e.Message);
         }
+    }
+
+    private int CountUncached(BlockMapView map, ChunkRange range)
+    {
+        var count = 0;
+        for (var i = range.First; i < Math.Min(range.End, Geometry.ChunkCount); i++)
+        {
+            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d) && !_node.Fetcher.IsPending(d))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private List<Digest> Uncached(BlockMapView map, ChunkRange range, int count)
+    {
+        var result = new List<Digest>(count);
+        for (var i = range.First; i < Math.Min(range.End, Geometry.ChunkCount); i++)
+        {
+            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
+            {
+                result.Add(d);
+            }
+        }
+
+        return result;
     }
 
     private void WriteChunk(long index, int within, ReadOnlySpan<byte> source)
