@@ -99,7 +99,7 @@ internal static class NodeBenchmark
         var loads = new List<string>();
 
         // Deleted only after the last run: this VM's root ext4 has no journal, and there ext4's inode allocator skips
-        // every inode freed in the last 5 to 300 s with a linear scan, so deleting 8 000 cache files of one run
+        // every inode freed in the last 60 s (360 s while its inode-table block is dirty) with a linear scan, so deleting 8 000 cache files of one run
         // would make every cache-file create of the next run pay for them (measured: up to half its CPU time).
         var coldRoots = new List<string>();
         var seqWarmNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub("node-warmseq") }, harness.Store);
@@ -107,8 +107,10 @@ internal static class NodeBenchmark
         for (var run = 0; run < runs; run++)
         {
             loads.Add(File.ReadAllText("/proc/loadavg").Split(' ')[0]);
+            Quiesce();
             local.Add(ReadLocal(harness, image));
             var coldNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub($"node-coldseq-{run}") }, harness.Store);
+            Quiesce();
             var nodeCpu = CpuSeconds("self");
             var serverCpu = CpuSeconds(harness.Server.Pid.ToString(CultureInfo.InvariantCulture));
             var threads = ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList();
@@ -121,6 +123,7 @@ internal static class NodeBenchmark
             coldServerCpu.Add(CpuSeconds(harness.Server.Pid.ToString(CultureInfo.InvariantCulture)) - serverCpu);
             LogThreadCpu(threads, ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList(), log);
             coldRoots.Add(coldNode.Paths.Root);
+            Quiesce();
             warm.Add(await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id));
             log($"run {run} (load {loads[^1]}): local {local[^1]:0} MiB/s, cold {cold[^1]:0} MiB/s (CPU s: node {coldNodeCpu[^1]:0.00}, server {coldServerCpu[^1]:0.00}), warm {warm[^1]:0} MiB/s");
         }
@@ -164,6 +167,13 @@ internal static class NodeBenchmark
             }
         }
     }
+
+    /// <summary>
+    /// Writes back everything dirty before a measurement, so that no run pays for the previous run's writeback
+    /// (512 MiB of cache files), and so that ext4 (without a journal here) stops treating inodes freed earlier
+    /// as recently deleted for longer than 60 s (360 s while their inode-table blocks are dirty).
+    /// </summary>
+    private static void Quiesce() => Ext4Image.Run("sync");
 
     /// <summary>CPU seconds per (process, thread name), summed over threads of one name.</summary>
     private static IEnumerable<(string Name, double Seconds)> ThreadCpu(int pid)
