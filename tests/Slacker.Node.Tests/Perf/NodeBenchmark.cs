@@ -99,8 +99,9 @@ internal static class NodeBenchmark
         var loads = new List<string>();
 
         // Deleted only after the last run: this VM's root ext4 has no journal, and there ext4's inode allocator skips
-        // every inode freed in the last 60 s (360 s while its inode-table block is dirty) with a linear scan, so deleting 8 000 cache files of one run
-        // would make every cache-file create of the next run pay for them (measured: up to half its CPU time).
+        // every inode freed in the last 60 s (360 s while its inode-table block is dirty) with a linear scan, so
+        // deleting 8 000 cache files of one run would make every cache-file create of the next run pay for them
+        // (measured: up to half of the node's CPU time).
         var coldRoots = new List<string>();
         var seqWarmNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub("node-warmseq") }, harness.Store);
         await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id); // fills the warm cache
