@@ -99,9 +99,10 @@ internal static class NodeBenchmark
         var loads = new List<string>();
 
         // Deleted only after the last run: this VM's root ext4 has no journal, and there ext4's inode allocator skips
-        // every inode freed in the last 60 s (360 s while its inode-table block is dirty) with a linear scan, so
-        // deleting 8 000 cache files of one run would make every cache-file create of the next run pay for them
-        // (measured: up to half of the node's CPU time).
+        // every inode freed in the last 60 s (360 s while its inode-table block is dirty, which new files in the
+        // same block make it) with a linear scan, so deleting 8 000 cache files of one run would make every
+        // cache-file create of the next run pay for them (measured: up to 60 % of the node's CPU time). For the
+        // same reason, start a measurement at least 6 minutes after the last mass deletion on that file system.
         var coldRoots = new List<string>();
         var seqWarmNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub("node-warmseq") }, harness.Store);
         await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id); // fills the warm cache
@@ -171,8 +172,7 @@ internal static class NodeBenchmark
 
     /// <summary>
     /// Writes back everything dirty before a measurement, so that no run pays for the previous run's writeback
-    /// (512 MiB of cache files), and so that ext4 (without a journal here) stops treating inodes freed earlier
-    /// as recently deleted for longer than 60 s (360 s while their inode-table blocks are dirty).
+    /// (512 MiB of cache files).
     /// </summary>
     private static void Quiesce() => Ext4Image.Run("sync");
 
