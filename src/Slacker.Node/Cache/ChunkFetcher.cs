@@ -55,7 +55,9 @@ public sealed class ChunkFetcher
     /// <see cref="ChunkCorruptException"/> for bytes that fail verification, <see cref="TimeoutException"/> when
     /// the server does not answer within <see cref="Timeout"/>, and the server's error otherwise.
     /// </summary>
-    public void Fetch(IReadOnlyList<Digest> needed, IReadOnlyList<Digest> readAhead, int chunkSize, IFetchObserver? observer)
+    /// <param name="waitForNeeded">False: claim <paramref name="needed"/> (counted as on demand) but return at once;
+    /// the caller waits later with another Fetch of the same digests, which joins the flights.</param>
+    public void Fetch(IReadOnlyList<Digest> needed, IReadOnlyList<Digest> readAhead, int chunkSize, IFetchObserver? observer, bool waitForNeeded = true)
     {
         var waits = new List<Task>(needed.Count);
         var claimed = new List<Digest>(needed.Count + readAhead.Count);
@@ -77,7 +79,7 @@ public sealed class ChunkFetcher
             }
         }
 
-        if (waits.Count == 0)
+        if (waits.Count == 0 || !waitForNeeded)
         {
             return;
         }

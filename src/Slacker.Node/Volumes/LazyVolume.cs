@@ -151,8 +151,14 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         var end = offset + length;
         try
         {
-            // Decided before the chunks are read, so that a miss can bring the read-ahead along in its own batch.
+            // Requested before this read's own chunks are read: a later piece of the same stream, served by another
+            // FUSE thread meanwhile, must find them claimed rather than ask for them itself.
             var ahead = _streams.OnRead(offset, end);
+            if (!ahead.IsEmpty)
+            {
+                FetchWithReadAhead(offset >> _chunkShift, end, ahead);
+            }
+
             var done = 0;
             while (done < length)
             {
@@ -160,16 +166,11 @@ public sealed class LazyVolume : IFuseFile, IDisposable
                 var index = position >> _chunkShift;
                 var within = (int)(position & (_chunkSize - 1));
                 var n = Math.Min(_chunkSize - within, length - done);
-                ReadChunk(index, within, destination.Slice(done, n), end, ref ahead);
+                ReadChunk(index, within, destination.Slice(done, n), end);
                 done += n;
             }
 
             Stats.Read(length);
-            if (!ahead.IsEmpty)
-            {
-                Prefetch(ahead);
-            }
-
             return length;
         }
         catch (Exception e)
@@ -245,7 +246,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
     /// </summary>
     public int Flush() => 0;
 
-    private void ReadChunk(long index, int within, Span<byte> destination, long requestEnd, ref ChunkRange ahead)
+    private void ReadChunk(long index, int within, Span<byte> destination, long requestEnd)
     {
         if (_dirty.IsDirty(index))
         {
@@ -280,8 +281,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         Stats.CacheMiss();
         for (var attempt = 0; attempt < 3; attempt++)
         {
-            FetchMisses(map, index, requestEnd, ahead);
-            ahead = ChunkRange.Empty;
+            FetchMisses(map, index, requestEnd);
             if (_node.Cache.TryRead(digest, within, destination))
             {
                 return;
@@ -291,44 +291,43 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         throw new IOException($"Chunk {digest} was fetched but left the cache before it could be read three times; the cache ({_node.Cache.CapacityBytes} bytes) is too small for the load.");
     }
 
-    /// <summary>
-    /// One batch for every miss from <paramref name="first"/> to the end of the request, plus the stream's
-    /// read-ahead (which the read does not wait for).
-    /// </summary>
-    private void FetchMisses(BlockMapView map, long first, long requestEnd, ChunkRange ahead)
+    /// <summary>One batch for every miss from <paramref name="first"/> to the end of the request.</summary>
+    private void FetchMisses(BlockMapView map, long first, long requestEnd)
     {
         var last = Math.Min((requestEnd - 1) >> _chunkShift, Geometry.ChunkCount - 1);
-        var needed = new List<Digest>((int)(last - first + 1));
-        for (var i = first; i <= last; i++)
-        {
-            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
-            {
-                needed.Add(d);
-            }
-        }
-
-        var readAhead = ahead.IsEmpty ? [] : Uncached(map, ahead, CountUncached(map, ahead));
-        _node.Fetcher.Fetch(needed, readAhead, _chunkSize, Stats);
+        var needed = Uncached(map, new ChunkRange(first, last + 1), (int)(last - first + 1));
+        _node.Fetcher.Fetch(needed, [], _chunkSize, Stats);
     }
 
-    /// <summary>Requests the uncached chunks of <paramref name="range"/> without waiting for them.</summary>
-    private void Prefetch(ChunkRange range)
+    /// <summary>
+    /// One batch for the request's own uncached chunks and the stream's read-ahead, without waiting: the request's
+    /// chunk reads then wait for their flights like any miss. Counted first: a stream that runs through cached or
+    /// zero chunks must not allocate on its hit path.
+    /// </summary>
+    private void FetchWithReadAhead(long first, long requestEnd, ChunkRange ahead)
     {
+        var map = Volatile.Read(ref _map);
+        var own = new ChunkRange(first, Math.Min(((requestEnd - 1) >> _chunkShift) + 1, Geometry.ChunkCount));
+        var neededCount = CountUncached(map, own);
+        List<Digest>? readAhead = null;
         try
         {
-            var map = Volatile.Read(ref _map);
-
-            // Counted first: a stream that runs through cached or zero chunks must not allocate on its hit path.
-            var count = CountUncached(map, range);
-            if (count > 0)
+            var aheadCount = CountUncached(map, ahead);
+            if (aheadCount > 0)
             {
-                _node.Fetcher.Fetch([], Uncached(map, range, count), _chunkSize, Stats);
+                readAhead = Uncached(map, ahead, aheadCount);
             }
         }
         catch (Exception e)
         {
-            // Only a prefetch: the read that needs the chunk will fetch it again and report the error.
-            _logger.LogDebug("Volume {Volume}: prefetch of chunks {First}..{End} failed: {Error}", VolumeId, range.First, range.End, e.Message);
+            // Only read-ahead (a block-map page it needs could not be fetched): the reads that need those chunks
+            // will fetch them again and report the error.
+            _logger.LogDebug("Volume {Volume}: read-ahead of chunks {First}..{End} failed: {Error}", VolumeId, ahead.First, ahead.End, e.Message);
+        }
+
+        if (neededCount > 0 || readAhead is not null)
+        {
+            _node.Fetcher.Fetch(neededCount > 0 ? Uncached(map, own, neededCount) : [], readAhead ?? [], _chunkSize, Stats, waitForNeeded: false);
         }
     }
 
