@@ -109,10 +109,10 @@ internal static class NodeBenchmark
         for (var run = 0; run < runs; run++)
         {
             loads.Add(File.ReadAllText("/proc/loadavg").Split(' ')[0]);
-            Quiesce();
+            Quiesce(harness);
             local.Add(ReadLocal(harness, image));
             var coldNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub($"node-coldseq-{run}") }, harness.Store);
-            Quiesce();
+            Quiesce(harness);
             var nodeCpu = CpuSeconds("self");
             var serverCpu = CpuSeconds(harness.Server.Pid.ToString(CultureInfo.InvariantCulture));
             var threads = ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList();
@@ -125,7 +125,7 @@ internal static class NodeBenchmark
             coldServerCpu.Add(CpuSeconds(harness.Server.Pid.ToString(CultureInfo.InvariantCulture)) - serverCpu);
             LogThreadCpu(threads, ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList(), log);
             coldRoots.Add(coldNode.Paths.Root);
-            Quiesce();
+            Quiesce(harness);
             warm.Add(await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id));
             log($"run {run} (load {loads[^1]}): local {local[^1]:0} MiB/s, cold {cold[^1]:0} MiB/s (CPU s: node {coldNodeCpu[^1]:0.00}, server {coldServerCpu[^1]:0.00}), warm {warm[^1]:0} MiB/s");
         }
@@ -171,10 +171,11 @@ internal static class NodeBenchmark
     }
 
     /// <summary>
-    /// Writes back everything dirty before a measurement, so that no run pays for the previous run's writeback
-    /// (512 MiB of cache files).
+    /// Writes back the node's file system before a measurement, so that no run pays for the previous run's
+    /// writeback (512 MiB of cache files). syncfs of that one file system, never a global sync: a global sync
+    /// also waits for every other mount on the machine, and one served by a dead FUSE server hangs it for good.
     /// </summary>
-    private static void Quiesce() => Ext4Image.Run("sync");
+    private static void Quiesce(NodeHarness harness) => Ext4Image.Run("sync", "-f", harness.Directory.Path);
 
     /// <summary>CPU seconds per (process, thread name), summed over threads of one name.</summary>
     private static IEnumerable<(string Name, double Seconds)> ThreadCpu(int pid)
