@@ -9,15 +9,10 @@ public sealed record NodeOptions
     public long CacheCapacityBytes { get; init; } = 16L << 30;
 
     /// <summary>
-    /// Chunks after a missed read that the same batch request brings along. Small on purpose: a container reads
-    /// a few percent of its image, scattered, and read-ahead beyond that is wasted transfer.
-    /// </summary>
-    public int ReadAheadChunks { get; init; } = 16;
-
-    /// <summary>
-    /// How far ahead of a reader that is going front to back (a big file, a copy) chunks are requested without
-    /// waiting; the next half window is asked for when the reader crosses the middle of this one. Big batches
-    /// are what make cold sequential reads fast (one HTTP round trip per few MiB). 0 turns it off.
+    /// The largest read-ahead window (in chunks) of one sequential stream. A read that starts a stream fetches
+    /// only its own chunks; each read that continues it keeps a window requested ahead of it, as large as what the
+    /// stream has read so far, up to this (see <c>SequentialStreams</c>). Big windows are what make cold sequential
+    /// reads fast (one HTTP round trip per few MiB). 0 turns read-ahead off.
     /// </summary>
     public int SequentialWindowChunks { get; init; } = 128;
 

@@ -37,9 +37,9 @@ public sealed class NodeStorage
 
     public static NodeStorage Open(NodeOptions options, IBlockStore store, ILoggerFactory? loggers = null)
     {
-        if (options.ReadAheadChunks < 0 || options.SequentialWindowChunks < 0 || options.FetchTimeout <= TimeSpan.Zero || options.MapBatchSize <= 0 || options.UploadParallelism <= 0 || options.FetchParallelism <= 0)
+        if (options.SequentialWindowChunks < 0 || options.FetchTimeout <= TimeSpan.Zero || options.MapBatchSize <= 0 || options.UploadParallelism <= 0 || options.FetchParallelism <= 0)
         {
-            throw new ArgumentException("Node options: read-ahead and the sequential window must be >= 0; fetch timeout, map batch size, upload and fetch parallelism must be positive.", nameof(options));
+            throw new ArgumentException("Node options: the sequential window must be >= 0; fetch timeout, map batch size, upload and fetch parallelism must be positive.", nameof(options));
         }
 
         return new NodeStorage(options, store, loggers ?? NullLoggerFactory.Instance);

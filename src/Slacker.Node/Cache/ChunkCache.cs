@@ -16,7 +16,7 @@ namespace Slacker.Node.Cache;
 /// are not fsynced (the cache can always be refetched): after a restart the index is rebuilt from the
 /// directory and each file is hashed once on its first read, because a crash may have left it short or garbled.
 /// </summary>
-public sealed class ChunkCache
+public sealed partial class ChunkCache
 {
     // "<dir>/" + "hh/" + 64 hex + NUL.
     private const int NameTail = 3 + 64 + 1;
@@ -71,7 +71,8 @@ public sealed class ChunkCache
         Interlocked.Read(ref _evictions),
         Interlocked.Read(ref _corrupt));
 
-    public bool Contains(Digest digest) => _entries.ContainsKey(digest);
+    public bool Contains(Digest digest) =>
+        _entries.ContainsKey(digest) || (Volatile.Read(ref _stagedCount) > 0 && _staged.ContainsKey(digest));
 
     /// <summary>
     /// Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/> of the cached blob.
@@ -80,6 +81,12 @@ public sealed class ChunkCache
     /// </summary>
     public unsafe bool TryRead(Digest digest, int offset, Span<byte> destination)
     {
+        if (TryReadStaged(digest, offset, destination))
+        {
+            Interlocked.Increment(ref _hits);
+            return true;
+        }
+
         if (!_entries.TryGetValue(digest, out var entry))
         {
             Interlocked.Increment(ref _misses);
@@ -150,6 +157,11 @@ public sealed class ChunkCache
     /// <summary>The whole blob (used for block-map pages and roots), or null when it is not cached.</summary>
     public byte[]? TryReadAll(Digest digest)
     {
+        if (StagedCopy(digest) is { } staged)
+        {
+            return staged;
+        }
+
         if (!_entries.TryGetValue(digest, out var entry) || (!entry.Verified && !Verify(digest, entry)))
         {
             return null;
@@ -233,6 +245,7 @@ public sealed class ChunkCache
     /// <summary>Drops a blob (e.g. one that failed verification).</summary>
     public void Remove(Digest digest)
     {
+        Unstage(digest);
         if (_entries.TryGetValue(digest, out var entry))
         {
             Forget(digest, entry);

@@ -55,12 +55,16 @@ public sealed class ChunkFetcher
     /// <see cref="ChunkCorruptException"/> for bytes that fail verification, <see cref="TimeoutException"/> when
     /// the server does not answer within <see cref="Timeout"/>, and the server's error otherwise.
     /// </summary>
-    public void Fetch(IReadOnlyList<Digest> needed, IReadOnlyList<Digest> readAhead, int chunkSize, IFetchObserver? observer)
+    /// <param name="waitForNeeded">False: claim <paramref name="needed"/> (counted as on demand) but return at once;
+    /// the caller waits later with another Fetch of the same digests, which joins the flights.</param>
+    public void Fetch(IReadOnlyList<Digest> needed, IReadOnlyList<Digest> readAhead, int chunkSize, IFetchObserver? observer, bool waitForNeeded = true)
     {
         var waits = new List<Task>(needed.Count);
         var claimed = new List<Digest>(needed.Count + readAhead.Count);
         Claim(needed, claimed, waits);
+        var onDemand = claimed.Count;
         Claim(readAhead, claimed, null);
+        observer?.OnRequested(onDemand, claimed.Count - onDemand);
         if (claimed.Count > 0)
         {
             // Big claims (a sequential window) go out as a few concurrent requests, so that the server's file
@@ -75,7 +79,7 @@ public sealed class ChunkFetcher
             }
         }
 
-        if (waits.Count == 0)
+        if (waits.Count == 0 || !waitForNeeded)
         {
             return;
         }
@@ -100,8 +104,8 @@ public sealed class ChunkFetcher
     /// <summary>True while a fetch of <paramref name="digest"/> is under way.</summary>
     public bool IsPending(Digest digest) => _chunkFlights.ContainsKey(digest);
 
-    /// <summary>True while any chunk fetch is under way (tests wait for prefetches with it).</summary>
-    public bool IsPendingAny => !_chunkFlights.IsEmpty;
+    /// <summary>True while any chunk fetch is under way or a fetched chunk's cache file is not written yet (tests wait for prefetches with it).</summary>
+    public bool IsPendingAny => !_chunkFlights.IsEmpty || _cache.PendingWrites > 0;
 
     /// <summary>A block-map page, from the cache or the server, verified; blocks up to <see cref="Timeout"/>.</summary>
     public byte[] GetPage(Digest page)
@@ -255,7 +259,8 @@ public sealed class ChunkFetcher
 
         try
         {
-            _cache.Put(digest, data);
+            // Readable from memory at once; the file is written off this thread (the one parsing the batch stream).
+            _cache.Stage(digest, data);
         }
         catch (Exception e)
         {

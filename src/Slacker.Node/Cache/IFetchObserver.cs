@@ -4,4 +4,12 @@ namespace Slacker.Node.Cache;
 public interface IFetchObserver
 {
     void OnChunkFetched(int bytes);
+
+    /// <summary>
+    /// A fetch claimed <paramref name="onDemand"/> chunks that a read waits for and <paramref name="ahead"/> chunks
+    /// of read-ahead (chunks already on their way for someone else are not claimed again).
+    /// </summary>
+    void OnRequested(int onDemand, int ahead)
+    {
+    }
 }

@@ -17,13 +17,13 @@ namespace Slacker.Node.Volumes;
 public sealed class LazyVolume : IFuseFile, IDisposable
 {
     private const int LockStripes = 1024;
-    private const long SequentialSlack = 4L << 20;
 
     private readonly NodeStorage _node;
     private readonly DirtyChunkStore _dirty;
     private readonly Lock[] _stripes;
     private readonly FileStream _attachLock;
     private readonly ILogger _logger;
+    private readonly SequentialStreams _streams;
     private readonly Lock _touchedLock = new();
     private readonly HashSet<long> _touchedDuringCommit = [];
     private readonly int _chunkShift;
@@ -31,7 +31,6 @@ public sealed class LazyVolume : IFuseFile, IDisposable
     private BlockMapView _map;
     private VolumeState _state;
     private volatile bool _commitActive;
-    private long _lastReadEnd = -1;
     private int _disposed;
 
     private LazyVolume(NodeStorage node, VolumeState state, BlockMapView map, DirtyChunkStore dirty, FileStream attachLock, bool readOnly)
@@ -46,6 +45,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         _chunkShift = Geometry.ChunkShift;
         _chunkSize = Geometry.ChunkSize;
         _logger = node.Loggers.CreateLogger<LazyVolume>();
+        _streams = new SequentialStreams(_chunkShift, node.Options.SequentialWindowChunks);
         _stripes = new Lock[LockStripes];
         for (var i = 0; i < _stripes.Length; i++)
         {
@@ -151,6 +151,14 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         var end = offset + length;
         try
         {
+            // Requested before this read's own chunks are read: a later piece of the same stream, served by another
+            // FUSE thread meanwhile, must find them claimed rather than ask for them itself.
+            var ahead = _streams.OnRead(offset, end);
+            if (!ahead.IsEmpty)
+            {
+                FetchWithReadAhead(offset >> _chunkShift, end, ahead);
+            }
+
             var done = 0;
             while (done < length)
             {
@@ -163,7 +171,6 @@ public sealed class LazyVolume : IFuseFile, IDisposable
             }
 
             Stats.Read(length);
-            PrefetchIfSequential(offset, end);
             return length;
         }
         catch (Exception e)
@@ -284,79 +291,72 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         throw new IOException($"Chunk {digest} was fetched but left the cache before it could be read three times; the cache ({_node.Cache.CapacityBytes} bytes) is too small for the load.");
     }
 
-    /// <summary>One batch for every miss from <paramref name="first"/> to the end of the request, plus read-ahead.</summary>
+    /// <summary>One batch for every miss from <paramref name="first"/> to the end of the request.</summary>
     private void FetchMisses(BlockMapView map, long first, long requestEnd)
     {
         var last = Math.Min((requestEnd - 1) >> _chunkShift, Geometry.ChunkCount - 1);
-        var needed = new List<Digest>((int)(last - first + 1));
-        for (var i = first; i <= last; i++)
-        {
-            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
-            {
-                needed.Add(d);
-            }
-        }
-
-        var aheadEnd = Math.Min(last + _node.Options.ReadAheadChunks, Geometry.ChunkCount - 1);
-        var readAhead = new List<Digest>(_node.Options.ReadAheadChunks);
-        for (var i = last + 1; i <= aheadEnd; i++)
-        {
-            if (!_dirty.IsDirty(i) && map.TryGetLoaded(i, out var d) && !d.IsZero && !_node.Cache.Contains(d))
-            {
-                readAhead.Add(d);
-            }
-        }
-
-        _node.Fetcher.Fetch(needed, readAhead, _chunkSize, Stats);
-    }
-
-    /// <summary>Requests the uncached chunks of [first, last] without waiting for them.</summary>
-    private void Prefetch(BlockMapView map, long first, long last)
-    {
-        var wanted = new List<Digest>((int)(last - first + 1));
-        for (var i = first; i <= last; i++)
-        {
-            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
-            {
-                wanted.Add(d);
-            }
-        }
-
-        _node.Fetcher.Fetch([], wanted, _chunkSize, Stats);
+        var needed = Uncached(map, new ChunkRange(first, last + 1), (int)(last - first + 1));
+        _node.Fetcher.Fetch(needed, [], _chunkSize, Stats);
     }
 
     /// <summary>
-    /// Keeps a sequential reader from stalling on every read-ahead window: when the chunk half a window ahead
-    /// is neither cached nor on its way, the next window is requested now, without waiting for it. The kernel
-    /// reads a file front to back with several requests in flight, so "sequential" allows some slack.
+    /// One batch for the request's own uncached chunks and the stream's read-ahead, without waiting: the request's
+    /// chunk reads then wait for their flights like any miss. Counted first: a stream that runs through cached or
+    /// zero chunks must not allocate on its hit path.
     /// </summary>
-    private void PrefetchIfSequential(long offset, long end)
+    private void FetchWithReadAhead(long first, long requestEnd, ChunkRange ahead)
     {
-        var previousEnd = Interlocked.Exchange(ref _lastReadEnd, end);
-        var window = _node.Options.SequentialWindowChunks;
-        if (window == 0 || Math.Abs(offset - previousEnd) > SequentialSlack)
-        {
-            return;
-        }
-
-        var last = (end - 1) >> _chunkShift;
-        var trigger = last + Math.Max(1, window / 2);
         var map = Volatile.Read(ref _map);
-        if (trigger >= Geometry.ChunkCount || _dirty.IsDirty(trigger) || !map.TryGetLoaded(trigger, out var digest)
-            || digest.IsZero || _node.Cache.Contains(digest) || _node.Fetcher.IsPending(digest))
-        {
-            return;
-        }
-
+        var own = new ChunkRange(first, Math.Min(((requestEnd - 1) >> _chunkShift) + 1, Geometry.ChunkCount));
+        var neededCount = CountUncached(map, own);
+        List<Digest>? readAhead = null;
         try
         {
-            Prefetch(map, last + 1, Math.Min(last + window, Geometry.ChunkCount - 1));
+            var aheadCount = CountUncached(map, ahead);
+            if (aheadCount > 0)
+            {
+                readAhead = Uncached(map, ahead, aheadCount);
+            }
         }
         catch (Exception e)
         {
-            // Only a prefetch: the read that needs the chunk will fetch it again and report the error.
-            _logger.LogDebug("Volume {Volume}: prefetch after {Offset} failed: {Error}", VolumeId, end, e.Message);
+            // Only read-ahead (a block-map page it needs could not be fetched): the reads that need those chunks
+            // will fetch them again and report the error.
+            _logger.LogDebug("Volume {Volume}: read-ahead of chunks {First}..{End} failed: {Error}", VolumeId, ahead.First, ahead.End, e.Message);
         }
+
+        if (neededCount > 0 || readAhead is not null)
+        {
+            _node.Fetcher.Fetch(neededCount > 0 ? Uncached(map, own, neededCount) : [], readAhead ?? [], _chunkSize, Stats, waitForNeeded: false);
+        }
+    }
+
+    private int CountUncached(BlockMapView map, ChunkRange range)
+    {
+        var count = 0;
+        for (var i = range.First; i < Math.Min(range.End, Geometry.ChunkCount); i++)
+        {
+            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d) && !_node.Fetcher.IsPending(d))
+            {
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    private List<Digest> Uncached(BlockMapView map, ChunkRange range, int count)
+    {
+        var result = new List<Digest>(count);
+        for (var i = range.First; i < Math.Min(range.End, Geometry.ChunkCount); i++)
+        {
+            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
+            {
+                result.Add(d);
+            }
+        }
+
+        return result;
     }
 
     private void WriteChunk(long index, int within, ReadOnlySpan<byte> source)

@@ -7,6 +7,7 @@ public sealed class VolumeStats : IFetchObserver
 {
     private long _chunksFetched, _bytesFetched, _cacheHits, _cacheMisses, _zeroReads, _dirtyReads;
     private long _readRequests, _bytesRead, _writeRequests, _bytesWritten, _readErrors, _writeErrors, _fsyncs;
+    private long _requestedOnDemand, _requestedAhead;
 
     public long ChunksFetched => Interlocked.Read(ref _chunksFetched);
 
@@ -14,6 +15,19 @@ public sealed class VolumeStats : IFetchObserver
     {
         Interlocked.Increment(ref _chunksFetched);
         Interlocked.Add(ref _bytesFetched, bytes);
+    }
+
+    public void OnRequested(int onDemand, int ahead)
+    {
+        if (onDemand > 0)
+        {
+            Interlocked.Add(ref _requestedOnDemand, onDemand);
+        }
+
+        if (ahead > 0)
+        {
+            Interlocked.Add(ref _requestedAhead, ahead);
+        }
     }
 
     internal void CacheHit() => Interlocked.Increment(ref _cacheHits);
@@ -58,5 +72,7 @@ public sealed class VolumeStats : IFetchObserver
         dirtyChunks * chunkSize,
         Interlocked.Read(ref _readErrors),
         Interlocked.Read(ref _writeErrors),
-        Interlocked.Read(ref _fsyncs));
+        Interlocked.Read(ref _fsyncs),
+        Interlocked.Read(ref _requestedOnDemand),
+        Interlocked.Read(ref _requestedAhead));
 }

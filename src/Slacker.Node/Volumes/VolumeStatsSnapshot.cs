@@ -1,6 +1,10 @@
 namespace Slacker.Node.Volumes;
 
-/// <summary>One volume's data-path figures at a point in time, as the node API reports them.</summary>
+/// <summary>
+/// One volume's data-path figures at a point in time, as the node API reports them. CacheMisses counts chunk reads
+/// that had to wait for the server; of the chunks requested from it, ChunksRequestedOnDemand were asked for by a
+/// read that needed them and ChunksRequestedAhead by read-ahead.
+/// </summary>
 public sealed record VolumeStatsSnapshot(
     string VolumeId,
     long ChunksFetched,
@@ -17,4 +21,6 @@ public sealed record VolumeStatsSnapshot(
     long DirtyBytes,
     long ReadErrors,
     long WriteErrors,
-    long Fsyncs);
+    long Fsyncs,
+    long ChunksRequestedOnDemand = 0,
+    long ChunksRequestedAhead = 0);

@@ -2,6 +2,7 @@ using Slacker.Native;
 using System.Buffers;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
+using Microsoft.Win32.SafeHandles;
 using Slacker.Core.Model;
 using Slacker.Core.Storage;
 
@@ -142,6 +143,24 @@ public sealed class FileChunkStore : IChunkStore
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return ValueTask.FromResult<Stream?>(null);
+        }
+    }
+
+    /// <summary>
+    /// The object's file opened for positional reads, or null if it is absent: the batch download reads each chunk
+    /// straight into the response with one pread instead of streaming it through a FileStream. Shared for
+    /// writing and deletion so that no flock is taken (objects are immutable; gc may unlink one meanwhile, and the
+    /// handle keeps its inode).
+    /// </summary>
+    public SafeFileHandle? OpenHandle(Digest digest)
+    {
+        try
+        {
+            return File.OpenHandle(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        }
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+        {
+            return null;
         }
     }
 

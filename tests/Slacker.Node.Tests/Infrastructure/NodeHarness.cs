@@ -76,6 +76,17 @@ internal sealed class NodeHarness : IAsyncDisposable
         return (result.Snapshot.Id, hashes, image);
     }
 
+    /// <summary>Waits until no chunk fetch is under way (read-ahead lands after the read that asked for it returned).</summary>
+    public static async Task WaitForIdleFetcherAsync(NodeStorage node)
+    {
+        for (var i = 0; i < 3000 && node.Fetcher.IsPendingAny; i++)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.False(node.Fetcher.IsPendingAny, "fetches still pending after 30 s");
+    }
+
     public async Task<string> CloneAsync(string snapshot) => (await Server.Client.CloneAsync(Digest.Parse(snapshot))).Id;
 
     public async ValueTask DisposeAsync()

@@ -30,7 +30,7 @@ public sealed class FaultTests
         bytes[12345] ^= 0x40;
         await File.WriteAllBytesAsync(stored, bytes);
 
-        var attacher = new VolumeAttacher(harness.OpenNode(new NodeOptions { Root = harness.NodeRoot, ReadAheadChunks = 4 }));
+        var attacher = new VolumeAttacher(harness.OpenNode(new NodeOptions { Root = harness.NodeRoot }));
         var clone = await harness.CloneAsync(snapshot);
         var attached = await harness.AttachAsync(attacher, clone);
 
@@ -53,7 +53,7 @@ public sealed class FaultTests
     {
         await using var harness = await NodeHarness.StartAsync();
         var (snapshot, files, _) = await harness.ImportRandomExt4Async(64L << 20, files: 10, maxFileBytes: 2 << 20);
-        var attacher = new VolumeAttacher(harness.OpenNode(new NodeOptions { Root = harness.NodeRoot, ReadAheadChunks = 0, FetchTimeout = TimeSpan.FromSeconds(2) }));
+        var attacher = new VolumeAttacher(harness.OpenNode(new NodeOptions { Root = harness.NodeRoot, SequentialWindowChunks = 0, FetchTimeout = TimeSpan.FromSeconds(2) }));
         var attached = await harness.AttachAsync(attacher, await harness.CloneAsync(snapshot));
         var path = Path.Combine(attached.MountPath, files.Keys.First());
 

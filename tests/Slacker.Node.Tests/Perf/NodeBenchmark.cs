@@ -14,14 +14,33 @@ internal static class NodeBenchmark
 {
     private const long BigFileBytes = 512L << 20;
 
-    public static async Task<string> RunAsync(int runs, Action<string> log)
+    /// <param name="parts">Which measurements: "attach", "seq", "random" (random needs seq).</param>
+    public static async Task<string> RunAsync(int runs, ISet<string> parts, Action<string> log)
     {
         await using var harness = await NodeHarness.StartAsync();
         var report = new StringBuilder();
         report.AppendLine(CultureInfo.InvariantCulture, $"runs per cell: {runs} (median reported), {Environment.ProcessorCount} CPUs, load average {File.ReadAllText("/proc/loadavg").Trim()}");
         report.AppendLine();
+        report.AppendLine("| measurement | median | runs |");
+        report.AppendLine("|---|---:|---|");
+        if (parts.Contains("attach"))
+        {
+            await MeasureAttachAsync(harness, runs, report, log);
+        }
 
-        // 1. Attach + mount of a clone of a 16 GiB volume.
+        if (parts.Contains("seq") || parts.Contains("random"))
+        {
+            await MeasureSequentialAsync(harness, runs, parts.Contains("random"), report, log);
+        }
+
+        report.AppendLine();
+        report.AppendLine(CultureInfo.InvariantCulture, $"load average at the end: {File.ReadAllText("/proc/loadavg").Trim()}");
+        return report.ToString();
+    }
+
+    private static async Task MeasureAttachAsync(NodeHarness harness, int runs, StringBuilder report, Action<string> log)
+    {
+        // Attach + mount of a clone of a 16 GiB volume.
         var small = harness.Directory.Sub("tree16");
         Directory.CreateDirectory(small);
         Ext4Image.WriteRandomTree(small, files: 50, maxFileBytes: 1 << 20, seed: 16);
@@ -44,12 +63,14 @@ internal static class NodeBenchmark
 
         coldAttach.RemoveAt(0); // the first run also warms up the JIT and the server
         warmAttach.RemoveAt(0); // the first warm run filled the cache
-        report.AppendLine("| measurement | median | runs |");
-        report.AppendLine("|---|---:|---|");
         Row(report, "attach + mount a clone of a 16 GiB volume, cold node cache (ms)", coldAttach);
         Row(report, "attach + mount a clone of a 16 GiB volume, warm node cache (ms)", warmAttach);
+    }
 
-        // 2. Sequential read of a 512 MiB file: local loop device vs lazy (cold / warm).
+    private static async Task MeasureSequentialAsync(NodeHarness harness, int runs, bool randomReads, StringBuilder report, Action<string> log)
+    {
+        // Sequential read of a 512 MiB file: local loop device vs lazy (cold / warm).
+        var clock = Stopwatch.StartNew();
         var tree = harness.Directory.Sub("treeseq");
         Directory.CreateDirectory(tree);
         var bytes = new byte[1 << 20];
@@ -73,25 +94,57 @@ internal static class NodeBenchmark
         var local = new List<double>();
         var cold = new List<double>();
         var warm = new List<double>();
+        var coldNodeCpu = new List<double>();
+        var coldServerCpu = new List<double>();
+        var loads = new List<string>();
+
+        // Deleted only after the last run: this VM's root ext4 has no journal, and there ext4's inode allocator skips
+        // every inode freed in the last 60 s (360 s while its inode-table block is dirty, which new files in the
+        // same block make it) with a linear scan, so deleting 8 000 cache files of one run would make every
+        // cache-file create of the next run pay for them (measured: up to 60 % of the node's CPU time). For the
+        // same reason, start a measurement at least 6 minutes after the last mass deletion on that file system.
+        var coldRoots = new List<string>();
         var seqWarmNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub("node-warmseq") }, harness.Store);
         await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id); // fills the warm cache
         for (var run = 0; run < runs; run++)
         {
+            loads.Add(File.ReadAllText("/proc/loadavg").Split(' ')[0]);
+            Quiesce(harness);
             local.Add(ReadLocal(harness, image));
             var coldNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub($"node-coldseq-{run}") }, harness.Store);
-            cold.Add(await ReadLazyAsync(harness, coldNode, import.Snapshot.Id));
-            Directory.Delete(coldNode.Paths.Root, recursive: true);
+            Quiesce(harness);
+            var nodeCpu = CpuSeconds("self");
+            var serverCpu = CpuSeconds(harness.Server.Pid.ToString(CultureInfo.InvariantCulture));
+            var threads = ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList();
+            using (Profiler.Start($"cold-{run}", Environment.ProcessId, harness.Server.Pid))
+            {
+                cold.Add(await ReadLazyAsync(harness, coldNode, import.Snapshot.Id));
+            }
+
+            coldNodeCpu.Add(CpuSeconds("self") - nodeCpu);
+            coldServerCpu.Add(CpuSeconds(harness.Server.Pid.ToString(CultureInfo.InvariantCulture)) - serverCpu);
+            LogThreadCpu(threads, ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList(), log);
+            coldRoots.Add(coldNode.Paths.Root);
+            Quiesce(harness);
             warm.Add(await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id));
-            log($"run {run}: local {local[^1]:0} MiB/s, cold {cold[^1]:0} MiB/s, warm {warm[^1]:0} MiB/s");
+            log($"run {run} (load {loads[^1]}): local {local[^1]:0} MiB/s, cold {cold[^1]:0} MiB/s (CPU s: node {coldNodeCpu[^1]:0.00}, server {coldServerCpu[^1]:0.00}), warm {warm[^1]:0} MiB/s");
         }
 
+        coldRoots.ForEach(root => Directory.Delete(root, recursive: true));
         Row(report, "sequential read 512 MiB file, local image through a plain loop device (MiB/s)", local);
         Row(report, "sequential read 512 MiB file, lazy clone, cold node cache (MiB/s)", cold);
         Row(report, "sequential read 512 MiB file, lazy clone, warm node cache (MiB/s)", warm);
         report.AppendLine(CultureInfo.InvariantCulture, $"| cold / local | {Median(cold) / Median(local):P0} | |");
         report.AppendLine(CultureInfo.InvariantCulture, $"| warm / local | {Median(warm) / Median(local):P0} | |");
+        Row(report, "cold read: CPU seconds of the node process (FUSE, fetcher, cache) per 512 MiB", coldNodeCpu, "0.00");
+        Row(report, "cold read: CPU seconds of the server process per 512 MiB", coldServerCpu, "0.00");
+        report.AppendLine(CultureInfo.InvariantCulture, $"| 1-minute load average at the start of each run | | {string.Join(" / ", loads)} |");
+        if (!randomReads)
+        {
+            return;
+        }
 
-        // 3. 4 KiB random reads of cached chunks straight from the FUSE file.
+        // 4 KiB random reads of cached chunks straight from the FUSE file.
         var dataChunks = NonZeroChunks(image, 64 << 10);
         foreach (var threads in new[] { 1, 4 })
         {
@@ -115,8 +168,52 @@ internal static class NodeBenchmark
                 attached.Detach();
             }
         }
+    }
 
-        return report.ToString();
+    /// <summary>
+    /// Writes back the node's file system before a measurement, so that no run pays for the previous run's
+    /// writeback (512 MiB of cache files). syncfs of that one file system, never a global sync: a global sync
+    /// also waits for every other mount on the machine, and one served by a dead FUSE server hangs it for good.
+    /// </summary>
+    private static void Quiesce(NodeHarness harness) => Ext4Image.Run("sync", "-f", harness.Directory.Path);
+
+    /// <summary>CPU seconds per (process, thread name), summed over threads of one name.</summary>
+    private static IEnumerable<(string Name, double Seconds)> ThreadCpu(int pid)
+    {
+        var result = new Dictionary<string, double>();
+        foreach (var task in Directory.EnumerateDirectories($"/proc/{pid}/task"))
+        {
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                var open = stat.IndexOf('(', StringComparison.Ordinal);
+                var close = stat.LastIndexOf(')');
+                var name = $"{pid}:{stat[(open + 1)..close]}";
+                var fields = stat[(close + 2)..].Split(' ');
+                result[name] = result.GetValueOrDefault(name) + ((long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0);
+            }
+            catch (IOException)
+            {
+                // The thread ended meanwhile.
+            }
+        }
+
+        return result.Select(p => (p.Key, p.Value));
+    }
+
+    private static void LogThreadCpu(List<(string Name, double Seconds)> before, List<(string Name, double Seconds)> after, Action<string> log)
+    {
+        var start = before.ToDictionary(t => t.Name, t => t.Seconds);
+        var used = after.Select(t => (t.Name, Seconds: t.Seconds - start.GetValueOrDefault(t.Name))).Where(t => t.Seconds >= 0.05).OrderByDescending(t => t.Seconds);
+        log("  CPU s by thread: " + string.Join(", ", used.Select(t => $"{t.Name} {t.Seconds:0.00}")));
+    }
+
+    /// <summary>User + system CPU seconds that process <paramref name="pid"/> ("self" for this one) has used.</summary>
+    private static double CpuSeconds(string pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / 100.0;
     }
 
     private static async Task<double> TimeAttachAsync(NodeHarness harness, NodeStorage node, string snapshot)
@@ -246,8 +343,8 @@ internal static class NodeBenchmark
         return total / clock.Elapsed.TotalSeconds;
     }
 
-    private static void Row(StringBuilder report, string name, List<double> values) =>
-        report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | **{Median(values):0}** | {string.Join(" / ", values.Select(v => v.ToString("0", CultureInfo.InvariantCulture)))} |");
+    private static void Row(StringBuilder report, string name, List<double> values, string format = "0") =>
+        report.AppendLine(CultureInfo.InvariantCulture, $"| {name} | **{Median(values).ToString(format, CultureInfo.InvariantCulture)}** | {string.Join(" / ", values.Select(v => v.ToString(format, CultureInfo.InvariantCulture)))} |");
 
     private static double Median(List<double> values)
     {

@@ -10,7 +10,8 @@ public sealed class NodePerfTests(ITestOutputHelper output)
     public async Task Measure_attach_sequential_read_and_cache_hit_rate()
     {
         var runs = int.TryParse(Environment.GetEnvironmentVariable("SLACKER_PERF_RUNS"), out var n) ? n : 5;
-        var report = await NodeBenchmark.RunAsync(runs, output.WriteLine);
+        var parts = (Environment.GetEnvironmentVariable("SLACKER_PERF_PARTS") ?? "attach,seq,random").Split(',', StringSplitOptions.TrimEntries).ToHashSet();
+        var report = await NodeBenchmark.RunAsync(runs, parts, output.WriteLine);
         output.WriteLine(report);
         await File.WriteAllTextAsync(Path.Combine(Path.GetTempPath(), "slacker-node-perf.md"), report);
     }

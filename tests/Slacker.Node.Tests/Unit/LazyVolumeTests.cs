@@ -12,8 +12,8 @@ public sealed class LazyVolumeTests : IDisposable
     private readonly InMemoryBlockStore _store = new();
     private readonly CapturingLoggerFactory _logs = new();
 
-    private NodeStorage Node(int readAhead = 4, TimeSpan? timeout = null, int window = 0) => NodeStorage.Open(
-        new NodeOptions { Root = _dir.Path, CacheCapacityBytes = 256L << 20, ReadAheadChunks = readAhead, SequentialWindowChunks = window, FetchTimeout = timeout ?? TimeSpan.FromSeconds(10) },
+    private NodeStorage Node(TimeSpan? timeout = null, int window = 0) => NodeStorage.Open(
+        new NodeOptions { Root = _dir.Path, CacheCapacityBytes = 256L << 20, SequentialWindowChunks = window, FetchTimeout = timeout ?? TimeSpan.FromSeconds(10) },
         _store,
         _logs);
 
@@ -24,7 +24,7 @@ public sealed class LazyVolumeTests : IDisposable
     {
         var (snapshot, content) = await FakeVolumes.SnapshotAsync(_store, 64, [1, 2, 3, 40]);
         var clone = await FakeVolumes.CloneAsync(_store, snapshot);
-        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 0), clone);
+        using var volume = await LazyVolume.OpenAsync(Node(), clone);
 
         // A read spanning a zero chunk and two data chunks, unaligned at both ends.
         var buffer = new byte[(2 * FakeVolumes.ChunkSize) + 1000];
@@ -44,27 +44,30 @@ public sealed class LazyVolumeTests : IDisposable
     }
 
     [Fact]
-    public async Task A_miss_reads_ahead_in_the_same_batch()
+    public async Task A_new_stream_fetches_only_its_own_chunks_and_a_continuing_one_reads_ahead_in_the_same_batch()
     {
         var (snapshot, content) = await FakeVolumes.SnapshotAsync(_store, 64, Enumerable.Range(0, 20).Select(i => (long)i));
         var clone = await FakeVolumes.CloneAsync(_store, snapshot);
-        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 8), clone);
+        using var volume = await LazyVolume.OpenAsync(Node(window: 8), clone);
 
-        var buffer = new byte[4096];
-        Assert.Equal(4096, volume.Read(0, buffer));
-        await WaitUntilAsync(() => !volume.Node.Fetcher.IsPendingAny); // the read returns before its read-ahead lands
+        var buffer = new byte[2 * FakeVolumes.ChunkSize];
+        Assert.Equal(buffer.Length, volume.Read(0, buffer));
         Assert.Equal(1, _store.BatchRequests);
-        Assert.Equal(9, volume.StatsSnapshot().ChunksFetched);
+        Assert.Equal(2, volume.StatsSnapshot().ChunksFetched); // no read-ahead for a stream of one read
 
-        // Chunks 1..8 are now cache hits.
-        for (var i = 1; i <= 8; i++)
-        {
-            Assert.Equal(4096, volume.Read(i * (long)FakeVolumes.ChunkSize, buffer));
-            Assert.Equal(FakeVolumes.Expected(content, i * (long)FakeVolumes.ChunkSize, 4096), buffer);
-        }
+        // The continuation misses chunks 2-3; its batch brings a window of half the four chunks read: 4-5.
+        Assert.Equal(buffer.Length, volume.Read(2L * FakeVolumes.ChunkSize, buffer));
+        await WaitUntilAsync(() => !volume.Node.Fetcher.IsPendingAny); // the read returns before its read-ahead lands
+        Assert.Equal(2, _store.BatchRequests);
+        Assert.Equal(6, volume.StatsSnapshot().ChunksFetched);
 
-        Assert.Equal(8, volume.StatsSnapshot().CacheHits);
-        Assert.Equal(1, volume.StatsSnapshot().CacheMisses);
+        Assert.Equal(buffer.Length, volume.Read(4L * FakeVolumes.ChunkSize, buffer));
+        Assert.Equal(FakeVolumes.Expected(content, 4L * FakeVolumes.ChunkSize, buffer.Length), buffer);
+        await WaitUntilAsync(() => !volume.Node.Fetcher.IsPendingAny);
+        var stats = volume.StatsSnapshot();
+        Assert.Equal(6, stats.CacheHits + stats.CacheMisses);
+        Assert.Equal(4, stats.ChunksRequestedOnDemand); // 0-1 by the first read, 2-3 by the second
+        Assert.Equal(3, _store.BatchRequests);          // 4-5 were there; the third read only asks for 6-8 ahead
     }
 
     [Fact]
@@ -72,7 +75,7 @@ public sealed class LazyVolumeTests : IDisposable
     {
         var (snapshot, _) = await FakeVolumes.SnapshotAsync(_store, 64, Enumerable.Range(0, 64).Select(i => (long)i));
         var clone = await FakeVolumes.CloneAsync(_store, snapshot);
-        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 2, window: 8), clone);
+        using var volume = await LazyVolume.OpenAsync(Node(window: 8), clone);
 
         var buffer = new byte[FakeVolumes.ChunkSize];
         for (var i = 0; i < 40; i++)
@@ -81,9 +84,13 @@ public sealed class LazyVolumeTests : IDisposable
             await WaitUntilAsync(() => !volume.Node.Fetcher.IsPendingAny);
         }
 
-        // Only the very first read had to wait for the server; every later chunk was prefetched in time.
-        Assert.Equal(1, volume.StatsSnapshot().CacheMisses);
-        Assert.Equal(39, volume.StatsSnapshot().CacheHits);
+        // Only the first read (a new stream) and the first continuation (a one-chunk window is too small to be
+        // ahead yet) asked for their own chunks; every later chunk was requested ahead, in time.
+        var stats = volume.StatsSnapshot();
+        Assert.Equal(2, stats.ChunksRequestedOnDemand);
+        Assert.True(stats.CacheMisses <= 2, $"{stats.CacheMisses} chunk reads waited for the server");
+        Assert.Equal(40, stats.CacheHits + stats.CacheMisses);
+        Assert.True(volume.StatsSnapshot().ChunksFetched <= 40 + 8, $"{volume.StatsSnapshot().ChunksFetched} chunks fetched for 40 read");
     }
 
     [Fact]
@@ -91,7 +98,7 @@ public sealed class LazyVolumeTests : IDisposable
     {
         var (snapshot, _) = await FakeVolumes.SnapshotAsync(_store, 256, Enumerable.Range(0, 256).Select(i => (long)i));
         var clone = await FakeVolumes.CloneAsync(_store, snapshot);
-        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 0, window: 64), clone);
+        using var volume = await LazyVolume.OpenAsync(Node(window: 64), clone);
 
         var buffer = new byte[4096];
         foreach (var index in new long[] { 200, 3, 150, 77, 20 })
@@ -107,7 +114,7 @@ public sealed class LazyVolumeTests : IDisposable
     {
         var (snapshot, content) = await FakeVolumes.SnapshotAsync(_store, 64, [0, 1, 2, 3]);
         var clone = await FakeVolumes.CloneAsync(_store, snapshot);
-        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 4), clone);
+        using var volume = await LazyVolume.OpenAsync(Node(window: 8), clone);
         var buffer = new byte[3 * FakeVolumes.ChunkSize];
         Assert.Equal(buffer.Length, volume.Read(1000, buffer)); // fetches, loads the page, JIT-compiles
         Assert.Equal(buffer.Length, volume.Read(1000, buffer));
@@ -149,7 +156,7 @@ public sealed class LazyVolumeTests : IDisposable
         var (snapshot, content) = await FakeVolumes.SnapshotAsync(_store, 64, Enumerable.Range(0, 32).Select(i => (long)i));
         var clone = await FakeVolumes.CloneAsync(_store, snapshot);
         _store.BatchDelay = TimeSpan.FromMilliseconds(200);
-        using var volume = await LazyVolume.OpenAsync(Node(readAhead: 2), clone);
+        using var volume = await LazyVolume.OpenAsync(Node(window: 8), clone);
 
         var start = new Barrier(8);
         var readers = Enumerable.Range(0, 8).Select(_ => Task.Factory.StartNew(() =>
