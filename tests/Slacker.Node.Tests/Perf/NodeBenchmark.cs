@@ -175,7 +175,7 @@ internal static class NodeBenchmark
     /// writeback (512 MiB of cache files). syncfs of that one file system, never a global sync: a global sync
     /// also waits for every other mount on the machine, and one served by a dead FUSE server hangs it for good.
     /// </summary>
-    private static void Quiesce(NodeHarness harness) => Ext4Image.Run("sync", "-f", harness.Directory.Path);
+    private static void Quiesce(NodeHarness harness) => Tool.Run("sync", "-f", harness.Directory.Path);
 
     /// <summary>CPU seconds per (process, thread name), summed over threads of one name.</summary>
     private static IEnumerable<(string Name, double Seconds)> ThreadCpu(int pid)
