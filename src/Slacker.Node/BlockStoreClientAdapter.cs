@@ -75,4 +75,10 @@ public sealed class BlockStoreClientAdapter(BlockStoreClient client) : IBlockSto
 
         return null;
     }
+
+    public Task<StartupProfile?> GetStartupProfileAsync(Digest snapshot, CancellationToken cancellationToken) =>
+        Client.GetStartupProfileAsync(snapshot, cancellationToken);
+
+    public Task PutStartupProfileAsync(Digest snapshot, StartupProfile profile, CancellationToken cancellationToken) =>
+        Client.PutStartupProfileAsync(snapshot, profile, cancellationToken);
 }

@@ -43,4 +43,9 @@ public interface IBlockStore
     Task<VolumeInfo> UpdateMapAsync(string volumeId, IReadOnlyList<BlockMapEntry> entries, CancellationToken cancellationToken);
 
     Task<SnapshotInfo> SnapshotAsync(string volumeId, string? label, CancellationToken cancellationToken);
+
+    /// <summary>The snapshot's startup profile, or null when none was recorded yet.</summary>
+    Task<StartupProfile?> GetStartupProfileAsync(Digest snapshot, CancellationToken cancellationToken);
+
+    Task PutStartupProfileAsync(Digest snapshot, StartupProfile profile, CancellationToken cancellationToken);
 }

@@ -31,6 +31,15 @@ public sealed record NodeOptions
     /// <summary>FUSE reader threads per attached volume.</summary>
     public int FuseReaderThreads { get; init; } = 4;
 
+    /// <summary>
+    /// Replay a snapshot's startup profile when a clone of it is attached (its first-read chunks fetched ahead in
+    /// large batches), or record one when the server has none (see <c>StartupProfiler</c>).
+    /// </summary>
+    public bool StartupProfiles { get; init; } = true;
+
+    /// <summary>How long after attach the reads that a profile records count as "startup".</summary>
+    public TimeSpan StartupProfileWindow { get; init; } = TimeSpan.FromSeconds(10);
+
     /// <summary>Refuse to attach when the loop driver silently fell back to buffered I/O (double caching).</summary>
     public bool RequireDirectIo { get; init; } = true;
 }

@@ -27,8 +27,13 @@ public static class NodeCommand
         var socket = new Option<string>("--socket") { Description = "Unix socket to serve the CLI on.", DefaultValueFactory = _ => NodeAgentOptions.DefaultSocket };
         var runtime = new Option<string>("--runtime") { Description = "OCI runtime: crun (default) or runc, or a path.", DefaultValueFactory = _ => "crun" };
         var cache = new Option<long>("--cache-size") { Description = "Chunk cache capacity in MiB.", DefaultValueFactory = _ => 16L * 1024 };
+        var profiles = new Option<bool>("--startup-profiles")
+        {
+            Description = "Record what a container of an image reads first and, on the next start of that image on any node, fetch it ahead in a few large batches (false: fetch only on demand).",
+            DefaultValueFactory = _ => true,
+        };
         var logLevel = new Option<LogLevel>("--log-level") { Description = "Least severe log messages shown: Trace, Debug, Information, Warning, Error.", DefaultValueFactory = _ => LogLevel.Information };
-        var command = new Command("node", "Run the node agent: lazy volumes, chunk cache and containers (as root).") { data, socket, runtime, cache, logLevel };
+        var command = new Command("node", "Run the node agent: lazy volumes, chunk cache and containers (as root).") { data, socket, runtime, cache, profiles, logLevel };
         command.SetAction((parse, ct) => NodeClient.RunAsync(async () =>
         {
             var options = new NodeAgentOptions
@@ -38,6 +43,7 @@ public static class NodeCommand
                 ServerUrl = parse.GetValue(CliGlobals.Server)!,
                 Runtime = parse.GetValue(runtime)!,
                 CacheCapacityBytes = Math.Max(1, parse.GetValue(cache)) * 1024 * 1024,
+                StartupProfiles = parse.GetValue(profiles),
             };
             var level = parse.GetValue(logLevel);
             using var loggers = LoggerFactory.Create(b => b.AddSimpleConsole(o =>

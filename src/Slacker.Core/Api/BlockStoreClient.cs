@@ -152,6 +152,28 @@ public sealed class BlockStoreClient(HttpClient http)
     }
 
     /// <summary>The snapshot's root, verified against its id (which therefore verifies everything beneath).</summary>
+    /// <summary>The snapshot's startup profile, or null when no container of it has recorded one yet.</summary>
+    public async Task<StartupProfile?> GetStartupProfileAsync(Digest snapshotId, CancellationToken ct = default)
+    {
+        try
+        {
+            return await GetJsonAsync($"snapshots/{snapshotId}/profile", CoreJsonContext.Default.StartupProfile, ct);
+        }
+        catch (BlockStoreException e) when (e.Code == ErrorCodes.ProfileUnknown)
+        {
+            return null;
+        }
+    }
+
+    public async Task PutStartupProfileAsync(Digest snapshotId, StartupProfile profile, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"{Prefix}snapshots/{snapshotId}/profile")
+        {
+            Content = JsonContent.Create(profile, CoreJsonContext.Default.StartupProfile),
+        };
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, ct);
+    }
+
     public async Task<BlockMapRoot> GetRootAsync(Digest snapshotId, CancellationToken ct = default)
     {
         var bytes = await GetBytesAsync($"{Prefix}snapshots/{snapshotId}/root", ct);

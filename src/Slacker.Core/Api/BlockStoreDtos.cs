@@ -45,6 +45,12 @@ public sealed record SnapshotInfo(
     IReadOnlyList<string> ReferencedBy,
     DateTimeOffset CreatedAt);
 
+/// <summary>
+/// The chunks a container of a snapshot read first after it started (chunk indexes, in first-read order). A node
+/// that starts another container of the snapshot fetches them ahead of the reads, in a few large batches.
+/// </summary>
+public sealed record StartupProfile(IReadOnlyList<long> Chunks);
+
 public sealed record GcReport(
     long ChunksScanned,
     long ChunksDeleted,

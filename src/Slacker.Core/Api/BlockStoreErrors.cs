@@ -43,6 +43,9 @@ public static class BlockStoreErrors
     public static BlockStoreException PageUnknown(Digest digest) =>
         new(404, ErrorCodes.PageUnknown, $"block-map page {digest} is not on the server: page digests come from a snapshot root (GET /api/v1/snapshots/{{id}}/root).");
 
+    public static BlockStoreException ProfileUnknown(Digest snapshot) =>
+        new(404, ErrorCodes.ProfileUnknown, $"snapshot {snapshot} has no startup profile yet: a node records one the first time a container of it runs (PUT /api/v1/snapshots/{{id}}/profile).");
+
     public static BlockStoreException IndexOutOfRange(long index, long chunkCount, string volumeId) =>
         new(400, ErrorCodes.IndexOutOfRange, $"chunk index {index} is outside volume {volumeId}, which has chunks 0..{chunkCount - 1}. Nothing was applied.");
 

@@ -16,6 +16,7 @@ namespace Slacker.Core.Api;
 [JsonSerializable(typeof(CreateSnapshotRequest))]
 [JsonSerializable(typeof(SnapshotInfo))]
 [JsonSerializable(typeof(IReadOnlyList<SnapshotInfo>))]
+[JsonSerializable(typeof(StartupProfile))]
 [JsonSerializable(typeof(GcReport))]
 [JsonSerializable(typeof(FsckReport))]
 [JsonSerializable(typeof(SlackerImageLayer))]

@@ -14,6 +14,7 @@ public static class ErrorCodes
     public const string SnapshotUnknown = "SNAPSHOT_UNKNOWN";
     public const string ChunkUnknown = "CHUNK_UNKNOWN";
     public const string PageUnknown = "PAGE_UNKNOWN";
+    public const string ProfileUnknown = "PROFILE_UNKNOWN";
     public const string IndexOutOfRange = "INDEX_OUT_OF_RANGE";
     public const string SnapshotInUse = "SNAPSHOT_IN_USE";
     public const string Conflict = "CONFLICT";

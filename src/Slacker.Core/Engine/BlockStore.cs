@@ -212,6 +212,47 @@ public sealed class BlockStore(IMetadataStore metadata, IChunkStore chunks, IChu
     public async Task<byte[]> GetRootBytesAsync(Digest id, CancellationToken ct = default) =>
         await metadata.GetSnapshotRootAsync(id, ct) ?? throw BlockStoreErrors.SnapshotUnknown(id);
 
+    /// <summary>
+    /// Records which chunks a container of the snapshot read first. Each index must be a chunk of the snapshot
+    /// and appear once; the document replaces an earlier one (the newest run is the best guess of the next).
+    /// </summary>
+    public async Task PutStartupProfileAsync(Digest snapshotId, StartupProfile profile, CancellationToken ct = default)
+    {
+        var snapshot = await metadata.GetSnapshotAsync(snapshotId, ct) ?? throw BlockStoreErrors.SnapshotUnknown(snapshotId);
+        var chunks = profile.Chunks ?? throw BlockStoreErrors.JsonInvalid("the 'chunks' array is missing");
+        if (chunks.Count > MaxMapEntries)
+        {
+            throw BlockStoreErrors.TooMany("profile chunks", chunks.Count, MaxMapEntries);
+        }
+
+        var seen = new HashSet<long>(chunks.Count);
+        foreach (var index in chunks)
+        {
+            if (index < 0 || index >= snapshot.Geometry.ChunkCount)
+            {
+                throw BlockStoreErrors.IndexOutOfRange(index, snapshot.Geometry.ChunkCount, snapshotId.ToString());
+            }
+
+            if (!seen.Add(index))
+            {
+                throw BlockStoreErrors.JsonInvalid($"chunk {index} is listed twice; a profile names each chunk once");
+            }
+        }
+
+        var document = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(profile, CoreJsonContext.Default.StartupProfile);
+        if (!await metadata.PutStartupProfileAsync(snapshotId, document, ct))
+        {
+            throw BlockStoreErrors.SnapshotUnknown(snapshotId);
+        }
+    }
+
+    public async Task<StartupProfile> GetStartupProfileAsync(Digest snapshotId, CancellationToken ct = default)
+    {
+        var document = await metadata.GetStartupProfileAsync(snapshotId, ct) ?? throw BlockStoreErrors.ProfileUnknown(snapshotId);
+        return System.Text.Json.JsonSerializer.Deserialize(document, CoreJsonContext.Default.StartupProfile)
+            ?? throw BlockStoreErrors.Internal($"the startup profile of snapshot {snapshotId} is empty");
+    }
+
     /// <summary>Releases the snapshot: the next gc deletes it once no volume base and no named reference keeps it.</summary>
     public async Task<SnapshotRecord> ReleaseSnapshotAsync(Digest id, CancellationToken ct = default) =>
         await metadata.ReleaseSnapshotAsync(id, ct) ?? throw BlockStoreErrors.SnapshotUnknown(id);

@@ -41,6 +41,12 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>Who keeps the snapshot: "volume:ID" for volumes based on it, then the owners of named references.</summary>
     Task<IReadOnlyList<string>> GetSnapshotUsersAsync(Digest id, CancellationToken ct = default);
 
+    /// <summary>Stores (or replaces) the snapshot's startup profile document. False if the snapshot is unknown.</summary>
+    Task<bool> PutStartupProfileAsync(Digest snapshot, byte[] document, CancellationToken ct = default);
+
+    /// <summary>The snapshot's startup profile document, or null when it has none; it goes with the snapshot.</summary>
+    Task<byte[]?> GetStartupProfileAsync(Digest snapshot, CancellationToken ct = default);
+
     /// <summary>Marks the snapshot released (gc may delete it once nothing uses it). Null if unknown.</summary>
     Task<SnapshotRecord?> ReleaseSnapshotAsync(Digest id, CancellationToken ct = default);
 

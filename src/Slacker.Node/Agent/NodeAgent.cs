@@ -67,7 +67,7 @@ public sealed class NodeAgent : IAsyncDisposable
 
         var http = new HttpClient { BaseAddress = serverUri, Timeout = TimeSpan.FromMinutes(5) };
         var server = new BlockStoreClient(http);
-        var storage = NodeStorage.Open(new NodeOptions { Root = dataDir, CacheCapacityBytes = options.CacheCapacityBytes }, new BlockStoreClientAdapter(server), loggers);
+        var storage = NodeStorage.Open(new NodeOptions { Root = dataDir, CacheCapacityBytes = options.CacheCapacityBytes, StartupProfiles = options.StartupProfiles }, new BlockStoreClientAdapter(server), loggers);
         var store = new ContainerStore(dataDir);
         var resolver = images?.Invoke(http) ?? new RegistryImageResolver(http);
         var roots = new LazyRootProvider(storage, new VolumeAttacher(storage), server, resolver, store, loggers.CreateLogger<LazyRootProvider>());

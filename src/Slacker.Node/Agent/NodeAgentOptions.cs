@@ -17,4 +17,7 @@ public sealed record NodeAgentOptions
     public string Runtime { get; init; } = "crun";
 
     public long CacheCapacityBytes { get; init; } = 16L << 30;
+
+    /// <summary>Record and replay startup profiles (see <see cref="NodeOptions.StartupProfiles"/>).</summary>
+    public bool StartupProfiles { get; init; } = true;
 }

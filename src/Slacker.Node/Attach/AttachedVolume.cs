@@ -12,15 +12,17 @@ public sealed class AttachedVolume : IDisposable
 {
     private readonly FuseSession _fuse;
     private readonly LoopDevice _loop;
+    private readonly StartupProfiler? _profiler;
     private readonly string _mountDirectory;
     private readonly ILogger _logger;
     private int _detached;
 
-    internal AttachedVolume(LazyVolume volume, FuseSession fuse, LoopDevice loop, string mountDirectory, string mountPath, bool readOnly, ILogger logger)
+    internal AttachedVolume(LazyVolume volume, FuseSession fuse, LoopDevice loop, StartupProfiler? profiler, string mountDirectory, string mountPath, bool readOnly, ILogger logger)
     {
         Volume = volume;
         _fuse = fuse;
         _loop = loop;
+        _profiler = profiler;
         _mountDirectory = mountDirectory;
         MountPath = mountPath;
         ReadOnly = readOnly;
@@ -103,6 +105,7 @@ public sealed class AttachedVolume : IDisposable
         finally
         {
             _fuse.Unmount();
+            _profiler?.Dispose();
             Volume.Dispose();
         }
 

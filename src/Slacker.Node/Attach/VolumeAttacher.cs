@@ -34,10 +34,14 @@ public sealed class VolumeAttacher(NodeStorage node)
         // The LazyVolume stays writable even for a read-only attach: ext4 replays its journal through the device
         // when the image was not cleanly unmounted; those writes land in this clone's dirty chunks only.
         var volume = await LazyVolume.OpenAsync(Node, volumeId, readOnly: false, cancellationToken);
+        StartupProfiler? profiler = null;
         FuseSession? fuse = null;
         LoopDevice? loop = null;
         try
         {
+            // Before the mount: ext4 reads its superblock, group descriptors and journal first, and those are in
+            // every container's startup too.
+            profiler = await StartupProfiler.StartAsync(volume, Node, cancellationToken);
             fuse = FuseSession.Mount(
                 fuseDirectory,
                 volume,
@@ -46,12 +50,13 @@ public sealed class VolumeAttacher(NodeStorage node)
             loop = LoopDevice.Attach(fuse.FilePath, readOnly: false, Node.Options.RequireDirectIo, _logger);
             Ext4Mount.Mount(loop.DevicePath, root, readOnly);
             _logger.LogInformation("Attached volume {Volume} at {Root} ({Device}, direct I/O {DirectIo}).", volumeId, root, loop.DevicePath, loop.DirectIo);
-            return new AttachedVolume(volume, fuse, loop, mountDirectory, root, readOnly, _logger);
+            return new AttachedVolume(volume, fuse, loop, profiler, mountDirectory, root, readOnly, _logger);
         }
         catch
         {
             loop?.Dispose();
             fuse?.Unmount();
+            profiler?.Dispose();
             volume.Dispose();
             TryDelete(mountDirectory);
             throw;

@@ -31,6 +31,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
     private BlockMapView _map;
     private VolumeState _state;
     private volatile bool _commitActive;
+    private volatile StartupTrace? _trace;
     private int _disposed;
 
     private LazyVolume(NodeStorage node, VolumeState state, BlockMapView map, DirtyChunkStore dirty, FileStream attachLock, bool readOnly)
@@ -69,6 +70,13 @@ public sealed class LazyVolume : IFuseFile, IDisposable
     public long DirtyChunks => _dirty.Count;
 
     internal NodeStorage Node => _node;
+
+    /// <summary>While set, every read of a snapshot chunk is recorded for the snapshot's startup profile.</summary>
+    internal StartupTrace? Trace
+    {
+        get => _trace;
+        set => _trace = value;
+    }
 
     /// <summary>One commit at a time per volume.</summary>
     internal SemaphoreSlim CommitGate { get; } = new(1, 1);
@@ -272,6 +280,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
             return;
         }
 
+        _trace?.Touch(index);
         if (_node.Cache.TryRead(digest, within, destination))
         {
             Stats.CacheHit();
@@ -328,6 +337,30 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         if (neededCount > 0 || readAhead is not null)
         {
             _node.Fetcher.Fetch(neededCount > 0 ? Uncached(map, own, neededCount) : [], readAhead ?? [], _chunkSize, Stats, waitForNeeded: false);
+        }
+    }
+
+    /// <summary>
+    /// Fetches the uncached chunks among <paramref name="chunks"/>[start..start+count) as read-ahead and waits for
+    /// them (a startup profile's round): reads of the same chunks meanwhile join these flights.
+    /// </summary>
+    internal void PrefetchChunks(IReadOnlyList<long> chunks, int start, int count)
+    {
+        var map = Volatile.Read(ref _map);
+        var wanted = new List<Digest>(count);
+        for (var i = start; i < start + count; i++)
+        {
+            var index = chunks[i];
+            if (index >= 0 && index < Geometry.ChunkCount && !_dirty.IsDirty(index) && map.Get(index) is { IsZero: false } d && !_node.Cache.Contains(d))
+            {
+                wanted.Add(d);
+            }
+        }
+
+        if (wanted.Count > 0)
+        {
+            _node.Fetcher.Fetch([], wanted, _chunkSize, Stats);
+            _node.Fetcher.Fetch(wanted, [], _chunkSize, Stats);
         }
     }
 

@@ -7,7 +7,7 @@ public sealed class VolumeStats : IFetchObserver
 {
     private long _chunksFetched, _bytesFetched, _cacheHits, _cacheMisses, _zeroReads, _dirtyReads;
     private long _readRequests, _bytesRead, _writeRequests, _bytesWritten, _readErrors, _writeErrors, _fsyncs;
-    private long _requestedOnDemand, _requestedAhead;
+    private long _requestedOnDemand, _requestedAhead, _profileReplayed, _profileRecorded;
 
     public long ChunksFetched => Interlocked.Read(ref _chunksFetched);
 
@@ -29,6 +29,10 @@ public sealed class VolumeStats : IFetchObserver
             Interlocked.Add(ref _requestedAhead, ahead);
         }
     }
+
+    internal void ProfileReplayed(int chunks) => Interlocked.Exchange(ref _profileReplayed, chunks);
+
+    internal void ProfileRecorded(int chunks) => Interlocked.Exchange(ref _profileRecorded, chunks);
 
     internal void CacheHit() => Interlocked.Increment(ref _cacheHits);
 
@@ -74,5 +78,7 @@ public sealed class VolumeStats : IFetchObserver
         Interlocked.Read(ref _writeErrors),
         Interlocked.Read(ref _fsyncs),
         Interlocked.Read(ref _requestedOnDemand),
-        Interlocked.Read(ref _requestedAhead));
+        Interlocked.Read(ref _requestedAhead),
+        Interlocked.Read(ref _profileReplayed),
+        Interlocked.Read(ref _profileRecorded));
 }

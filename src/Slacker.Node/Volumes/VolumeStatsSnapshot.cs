@@ -23,4 +23,6 @@ public sealed record VolumeStatsSnapshot(
     long WriteErrors,
     long Fsyncs,
     long ChunksRequestedOnDemand = 0,
-    long ChunksRequestedAhead = 0);
+    long ChunksRequestedAhead = 0,
+    long ProfileChunksReplayed = 0,
+    long ProfileChunksRecorded = 0);

@@ -18,6 +18,8 @@ public static class SnapshotEndpoints
         snapshots.MapGet("/{id}", GetAsync);
         snapshots.MapGet("/{id}/root", GetRootAsync);
         snapshots.MapDelete("/{id}", ReleaseAsync);
+        snapshots.MapGet("/{id}/profile", GetProfileAsync);
+        snapshots.MapPut("/{id}/profile", PutProfileAsync);
         app.MapGet("/api/v1/pages/{digest}", GetPageAsync);
         return app;
     }
@@ -46,6 +48,18 @@ public static class SnapshotEndpoints
     {
         var snapshot = await store.ReleaseSnapshotAsync(RequestReader.ParseDigest(id, "snapshot id"), ct);
         return Results.Json(snapshot.ToInfo(await store.GetSnapshotUsersAsync(snapshot.Id, ct)), ServerJson.Context.SnapshotInfo, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> GetProfileAsync(string id, BlockStore store, CancellationToken ct) =>
+        Results.Json(await store.GetStartupProfileAsync(RequestReader.ParseDigest(id, "snapshot id"), ct), ServerJson.Context.StartupProfile);
+
+    private static async Task<IResult> PutProfileAsync(string id, HttpContext context, BlockStore store)
+    {
+        var ct = context.RequestAborted;
+        var snapshot = RequestReader.ParseDigest(id, "snapshot id");
+        var profile = await RequestReader.ReadJsonAsync(context.Request, CoreJsonContext.Default.StartupProfile, ct);
+        await store.PutStartupProfileAsync(snapshot, profile, ct);
+        return Results.NoContent();
     }
 
     private static async Task<IResult> GetPageAsync(string digest, BlockStore store, CancellationToken ct) =>

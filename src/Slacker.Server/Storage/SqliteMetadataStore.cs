@@ -39,6 +39,11 @@ public sealed class SqliteMetadataStore : IMetadataStore
             digest      BLOB,
             PRIMARY KEY (volume_id, chunk_index)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS startup_profiles (
+            snapshot_id TEXT PRIMARY KEY REFERENCES snapshots(id) ON DELETE CASCADE,
+            document    BLOB NOT NULL,
+            updated_at  INTEGER NOT NULL
+        ) WITHOUT ROWID;
         CREATE TABLE IF NOT EXISTS refs (
             target     TEXT NOT NULL,
             owner      TEXT NOT NULL,
@@ -263,6 +268,25 @@ public sealed class SqliteMetadataStore : IMetadataStore
 
             return (IReadOnlyList<string>)owners;
         }, ct);
+
+    public Task<bool> PutStartupProfileAsync(Digest snapshot, byte[] document, CancellationToken ct = default) =>
+        WriteAsync(async (connection, tx) =>
+        {
+            if (await ScalarAsync(connection, tx, "SELECT 1 FROM snapshots WHERE id = $id", ct, ("$id", snapshot.ToString())) is null)
+            {
+                return false;
+            }
+
+            await ExecuteAsync(connection, tx,
+                "INSERT INTO startup_profiles (snapshot_id, document, updated_at) VALUES ($id, $doc, $at) " +
+                "ON CONFLICT(snapshot_id) DO UPDATE SET document = excluded.document, updated_at = excluded.updated_at", ct,
+                ("$id", snapshot.ToString()), ("$doc", document), ("$at", DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+            return true;
+        }, ct);
+
+    public Task<byte[]?> GetStartupProfileAsync(Digest snapshot, CancellationToken ct = default) =>
+        ReadAsync(async (connection, tx) =>
+            await ScalarAsync(connection, tx, "SELECT document FROM startup_profiles WHERE snapshot_id = $id", ct, ("$id", snapshot.ToString())) as byte[], ct);
 
     public Task<IReadOnlyList<Digest>> DeleteUnusedReleasedSnapshotsAsync(CancellationToken ct = default) =>
         WriteAsync(async (connection, tx) =>

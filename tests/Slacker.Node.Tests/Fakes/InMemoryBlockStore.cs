@@ -15,6 +15,7 @@ internal sealed class InMemoryBlockStore : IBlockStore
     private readonly ConcurrentDictionary<Digest, byte[]> _pages = new();
     private readonly ConcurrentDictionary<Digest, byte[]> _roots = new();
     private readonly ConcurrentDictionary<string, Volume> _volumes = new();
+    private readonly ConcurrentDictionary<Digest, StartupProfile> _profiles = new();
     private int _nextVolume;
 
     /// <summary>How often each chunk digest was sent in a batch answer.</summary>
@@ -136,6 +137,15 @@ internal sealed class InMemoryBlockStore : IBlockStore
         }
 
         return Task.FromResult(v.Info());
+    }
+
+    public Task<StartupProfile?> GetStartupProfileAsync(Digest snapshot, CancellationToken cancellationToken) =>
+        Task.FromResult(_profiles.TryGetValue(snapshot, out var profile) ? profile : null);
+
+    public Task PutStartupProfileAsync(Digest snapshot, StartupProfile profile, CancellationToken cancellationToken)
+    {
+        _profiles[snapshot] = profile;
+        return Task.CompletedTask;
     }
 
     public Task<SnapshotInfo> SnapshotAsync(string volumeId, string? label, CancellationToken cancellationToken)

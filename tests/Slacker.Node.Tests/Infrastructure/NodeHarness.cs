@@ -22,6 +22,8 @@ internal sealed class NodeHarness : IAsyncDisposable
         Store = new BlockStoreClientAdapter(server.Client);
     }
 
+    private readonly List<string> _nodeRoots = [];
+
     public TempDirectory Directory { get; }
 
     public ServerProcess Server { get; }
@@ -47,8 +49,17 @@ internal sealed class NodeHarness : IAsyncDisposable
         }
     }
 
-    public NodeStorage OpenNode(NodeOptions? options = null) =>
-        NodeStorage.Open((options ?? new NodeOptions { Root = NodeRoot }) with { Root = NodeRoot, CacheCapacityBytes = options?.CacheCapacityBytes ?? (1L << 30) }, Store, Logs);
+    /// <summary>A node on this harness's server; <paramref name="name"/> gives a second node its own directory (own cache).</summary>
+    public NodeStorage OpenNode(NodeOptions? options = null, string? name = null)
+    {
+        var root = name is null ? NodeRoot : Directory.Sub(name);
+        if (!_nodeRoots.Contains(root))
+        {
+            _nodeRoots.Add(root);
+        }
+
+        return NodeStorage.Open((options ?? new NodeOptions { Root = root }) with { Root = root, CacheCapacityBytes = options?.CacheCapacityBytes ?? (1L << 30) }, Store, Logs);
+    }
 
     public async Task<AttachedVolume> AttachAsync(VolumeAttacher attacher, string volumeId, bool readOnly = false)
     {
@@ -104,19 +115,24 @@ internal sealed class NodeHarness : IAsyncDisposable
             }
         }
 
-        try
+        var leaks = new List<string>();
+        foreach (var root in _nodeRoots.Prepend(NodeRoot).Distinct())
         {
-            if (System.IO.Directory.Exists(NodeRoot))
+            try
             {
-                new VolumeAttacher(NodeStorage.Open(new NodeOptions { Root = NodeRoot }, Store)).CleanupStale();
+                if (System.IO.Directory.Exists(root))
+                {
+                    new VolumeAttacher(NodeStorage.Open(new NodeOptions { Root = root }, Store)).CleanupStale();
+                }
             }
-        }
-        catch (Exception e)
-        {
-            errors.Add(e);
+            catch (Exception e)
+            {
+                errors.Add(e);
+            }
+
+            leaks.AddRange(Leaks.Under(root));
         }
 
-        var leaks = Leaks.Under(NodeRoot);
         leaks.AddRange(_fuseConnections.Where(id => System.IO.Directory.Exists($"/sys/fs/fuse/connections/{id}")).Select(id => $"FUSE connection {id}"));
         Server.Dispose();
         Directory.Dispose();
