@@ -49,21 +49,6 @@ internal sealed class TarByteCounter : ForwardReadStream
         return n;
     }
 
-    public void DrainToEnd()
-    {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
-        try
-        {
-            while (Read(buffer.AsSpan()) > 0)
-            {
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)

@@ -25,6 +25,22 @@ public abstract class ForwardReadStream(Stream inner, bool leaveOpen = false) : 
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
+    /// <summary>Reads what is left, discarding it, so that whatever this wrapper checks or hashes at the end is done.</summary>
+    public void DrainToEnd()
+    {
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
+        try
+        {
+            while (Read(buffer.AsSpan()) > 0)
+            {
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     public override void Flush() { }
 
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();

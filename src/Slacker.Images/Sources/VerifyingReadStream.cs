@@ -126,20 +126,8 @@ public sealed class VerifyingReadStream : ForwardReadStream
         }
     }
 
-    public void DrainAndVerify()
-    {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
-        try
-        {
-            while (Read(buffer.AsSpan()) > 0)
-            {
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
+    /// <summary>Reads whatever is left so that size and digest are checked; throws as a read would.</summary>
+    public void DrainAndVerify() => DrainToEnd();
 
     protected override void Dispose(bool disposing)
     {
