@@ -71,7 +71,7 @@ public sealed class DockerDriverTests(DockerFixture fixture) : IClassFixture<Doc
         Assert.Contains("ready now", waitResult.Output);
         Assert.True(waitResult.Elapsed >= TimeSpan.FromSeconds(0.3));
 
-        var port = FreeLoopbackPort();
+        var port = FreePort.Pick();
         var httpJob = image.Entry with { Mode = RunMode.Http, Command = ["httpd", "-f", "-p", $"127.0.0.1:{port}", "-h", "/hello"], Port = port, HttpPath = "/hello.txt" };
         var httpResult = await docker.RunAsync(image, Request(httpJob), CancellationToken.None);
         Assert.Contains($"answered http://127.0.0.1:{port}/hello.txt", httpResult.Output);
@@ -127,13 +127,6 @@ public sealed class DockerDriverTests(DockerFixture fixture) : IClassFixture<Doc
     {
         var socket = Path.Combine(_work, "docker", "docker.sock");
         return File.Exists(socket) ? ["-H", "unix://" + socket] : [];
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private sealed record TagList(string Name, string[] Tags);

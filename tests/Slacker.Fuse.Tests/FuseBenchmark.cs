@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
+using Slacker.Native;
 
 namespace Slacker.Fuse.Tests;
 
@@ -36,19 +37,10 @@ internal static class FuseBenchmark
         Measure("4 KiB random write, 4 threads", "req/s", () => RandomOps(mounted.Path, 4, 4096, write: true, duration));
         Measure("1 MiB sequential read, 1 thread", "MiB/s", () => Sequential(mounted.Path, 1 << 20, duration));
 
-        string? loop = null;
-        try
+        using (var loop = LoopDevice.Attach(mounted.Path, readOnly: false, directIo: true))
         {
-            loop = LoopDevice.AttachDirect(mounted.Path);
-            Measure("loop dev 4 KiB random read, 4 threads", "req/s", () => RandomOps(loop, 4, 4096, write: false, duration));
-            Measure("loop dev 1 MiB sequential read", "MiB/s", () => Sequential(loop, 1 << 20, duration));
-        }
-        finally
-        {
-            if (loop is not null)
-            {
-                LoopDevice.Detach(loop);
-            }
+            Measure("loop dev 4 KiB random read, 4 threads", "req/s", () => RandomOps(loop.DevicePath, 4, 4096, write: false, duration));
+            Measure("loop dev 1 MiB sequential read", "MiB/s", () => Sequential(loop.DevicePath, 1 << 20, duration));
         }
 
         var table = new StringBuilder();

@@ -1,3 +1,4 @@
+using Slacker.Bench.Processes;
 using Slacker.Images.Tests.Support;
 
 namespace Slacker.Images.Tests;
@@ -39,14 +40,8 @@ public sealed class PodmanInteropTests(ServerFixture server) : IClassFixture<Ser
         {
             await Tool.RunRawAsync("podman", null, [.. podman, "rmi", "-a", "-f"]);
             // vfs storage may leave its own mounts (shm, overlay for layers) under our root; they are ours.
-            foreach (var line in File.ReadAllLines("/proc/self/mountinfo").Reverse())
-            {
-                var mountPoint = line.Split(' ')[4];
-                if (mountPoint.StartsWith(work.Path + "/", StringComparison.Ordinal) || mountPoint.StartsWith(runRoot + "/", StringComparison.Ordinal))
-                {
-                    await Tool.RunRawAsync("umount", null, "-l", mountPoint);
-                }
-            }
+            MountCleanup.UnmountBelow(work.Path);
+            MountCleanup.UnmountBelow(runRoot);
 
             if (Directory.Exists(runRoot))
             {

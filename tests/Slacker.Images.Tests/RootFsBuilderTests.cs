@@ -2,6 +2,7 @@ using Slacker.Images.Ext4;
 using Slacker.Images.Import;
 using Slacker.Images.Sources;
 using Slacker.Images.Tests.Support;
+using Slacker.Native;
 
 namespace Slacker.Images.Tests;
 
@@ -93,8 +94,8 @@ public sealed class RootFsBuilderTests
 
     internal static async Task<string> ListAsync(string imageFile, TempDirectory work)
     {
-        await using var loop = await LoopDevice.AttachAsync(imageFile, readOnly: true);
-        await using var mount = Ext4Mount.Mount(loop.Device, work.Path, readOnly: true);
+        using var loop = LoopDevice.Attach(imageFile, readOnly: true, directIo: false);
+        await using var mount = Ext4Mount.Mount(loop.DevicePath, work.Path, readOnly: true);
         return TreeListing.Of(mount.MountPoint);
     }
 }

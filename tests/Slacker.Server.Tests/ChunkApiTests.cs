@@ -1,6 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Slacker.Bench.Processes;
 using Slacker.Core.Api;
 using Slacker.Core.Model;
 
@@ -108,13 +109,7 @@ public sealed class ChunkApiTests
     [Fact]
     public async Task Unreachable_server_is_named_with_what_to_do()
     {
-        int port;
-        using (var listener = new TcpListener(IPAddress.Loopback, 0))
-        {
-            listener.Start();
-            port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        }
-
+        var port = FreePort.Pick();
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}/") };
         var e = await Assert.ThrowsAsync<BlockStoreException>(() => new BlockStoreClient(http).ListVolumesAsync());
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using Slacker.Bench.Processes;
 using Slacker.Core.Api;
 using Slacker.Core.Model;
 using Slacker.Native;

@@ -1,10 +1,16 @@
-using System.Diagnostics;
+using Slacker.Bench.Processes;
 
 namespace Slacker.Testing;
 
-/// <summary>Runs an external tool (skopeo, docker, podman, mkfs, apt-get) to its end, at most three minutes.</summary>
+/// <summary>
+/// Runs an external tool (skopeo, docker, podman, mkfs, apt-get) to its end, at most three minutes, through the
+/// bench's <see cref="ProcessRunner"/> (stdin closed; output captured line by line; on timeout the tool and its
+/// children are killed).
+/// </summary>
 public static class Tool
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
     /// <summary>Runs the tool and returns its stdout; a failure throws with its output.</summary>
     public static async Task<string> RunAsync(string tool, params string[] arguments) => (await TryRunAsync(tool, arguments).ConfigureAwait(false)).Output;
 
@@ -31,36 +37,8 @@ public static class Tool
     public static async Task<(int ExitCode, string Stdout, string Stderr)> RunInAsync(
         string? workingDirectory, string tool, IReadOnlyDictionary<string, string>? environment, params string[] arguments)
     {
-        var start = new ProcessStartInfo(tool) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        if (workingDirectory is not null)
-        {
-            start.WorkingDirectory = workingDirectory;
-        }
-
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            start.Environment[key] = value;
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        try
-        {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{tool} {string.Join(' ', arguments)} did not finish in 3 minutes.");
-        }
-
-        return (process.ExitCode, await stdout.ConfigureAwait(false), await stderr.ConfigureAwait(false));
+        var options = new ProcessOptions { WorkingDirectory = workingDirectory, Environment = environment, Timeout = Timeout };
+        var result = await ProcessRunner.RunAsync(tool, arguments, options).ConfigureAwait(false);
+        return (result.ExitCode, result.StandardOutput, result.StandardError);
     }
 }

@@ -42,6 +42,15 @@ public sealed class DockerEngine : IAsyncDisposable
             }
         }
 
+        return await StartOwnAsync(dockerClient, workDir, cancellationToken);
+    }
+
+    /// <summary>
+    /// A dockerd of its own under <paramref name="workDir"/>/docker even when the host runs one (tests must not
+    /// touch the host's images). Keep <paramref name="workDir"/> short: the socket path has a 108-byte limit.
+    /// </summary>
+    public static async Task<DockerEngine> StartOwnAsync(string dockerClient, string workDir, CancellationToken cancellationToken)
+    {
         var dir = Path.Combine(workDir, "docker");
         Directory.CreateDirectory(dir);
         var socket = Path.Combine(dir, "docker.sock");
@@ -49,7 +58,7 @@ public sealed class DockerEngine : IAsyncDisposable
         var daemon = OwnedDaemon.Start(
             "dockerd",
             [
-                "--iptables=false", "--ip-masq=false", "--bridge=none", "--userland-proxy=false",
+                "--iptables=false", "--ip6tables=false", "--ip-masq=false", "--bridge=none", "--userland-proxy=false",
                 "--storage-driver=overlay2",
                 "--data-root", Path.Combine(dir, "data"),
                 "--exec-root", Path.Combine(dir, "exec"),

@@ -34,22 +34,7 @@ public sealed class FollowedProcess : IDisposable
 
     public static FollowedProcess Start(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment)
     {
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in arguments)
-        {
-            psi.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
-        {
-            psi.Environment[key] = value;
-        }
+        var psi = ProcessRunner.StartInfo(fileName, arguments, environment);
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {fileName}.");
         process.StandardInput.Close();

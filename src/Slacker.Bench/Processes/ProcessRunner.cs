@@ -9,24 +9,7 @@ public static class ProcessRunner
     public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, ProcessOptions? options = null, CancellationToken cancellationToken = default)
     {
         options ??= new ProcessOptions();
-        var psi = new ProcessStartInfo(fileName)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = options.WorkingDirectory ?? string.Empty,
-        };
-        foreach (var argument in arguments)
-        {
-            psi.ArgumentList.Add(argument);
-        }
-
-        foreach (var (key, value) in options.Environment ?? new Dictionary<string, string>())
-        {
-            psi.Environment[key] = value;
-        }
-
+        var psi = StartInfo(fileName, arguments, options.Environment, options.WorkingDirectory);
         var commandLine = Describe(fileName, psi.ArgumentList);
         using var process = new Process { StartInfo = psi };
         var stdout = new StringBuilder();
@@ -74,6 +57,30 @@ public static class ProcessRunner
         }
 
         return new ProcessResult(commandLine, process.ExitCode, stdout.ToString(), stderr.ToString(), stopwatch.Elapsed);
+    }
+
+    /// <summary>How every child of the bench starts: all three streams redirected, no shell.</summary>
+    internal static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string? workingDirectory = null)
+    {
+        var psi = new ProcessStartInfo(fileName)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = workingDirectory ?? string.Empty,
+        };
+        foreach (var argument in arguments)
+        {
+            psi.ArgumentList.Add(argument);
+        }
+
+        foreach (var (key, value) in environment ?? new Dictionary<string, string>())
+        {
+            psi.Environment[key] = value;
+        }
+
+        return psi;
     }
 
     /// <summary>Ends the process we started and everything it started (by PID, never by name).</summary>

@@ -6,6 +6,7 @@ using Slacker.Core.Model;
 using Slacker.Images.Ext4;
 using Slacker.Images.Import;
 using Slacker.Images.Oci;
+using Slacker.Native;
 
 namespace Slacker.Images.Export;
 
@@ -34,9 +35,9 @@ public static class ImageExporter
             // A docker-archive holds the plain tar; an OCI layout gets the gzip blob straight in its own store.
             var blobStore = format == ExportFormat.DockerArchive ? Path.Combine(work, "blobs") : OciLayoutWriter.BlobStore(destination);
             LayerBlob layer;
-            await using (var loop = await LoopDevice.AttachAsync(raw, readOnly: true, cancellationToken).ConfigureAwait(false))
+            using (var loop = LoopDevice.Attach(raw, readOnly: true, directIo: false))
             {
-                await using var mount = Ext4Mount.Mount(loop.Device, work, readOnly: true);
+                await using var mount = Ext4Mount.Mount(loop.DevicePath, work, readOnly: true);
                 layer = await LayerBlobWriter.WriteAsync(
                     mount.MountPoint, new TreeTarOptions(), blobStore, format == ExportFormat.DockerArchive ? null : CompressionLevel.Fastest, cancellationToken).ConfigureAwait(false);
             }

@@ -4,6 +4,7 @@ using Slacker.Images.Ext4;
 using Slacker.Images.Layers;
 using Slacker.Images.Oci;
 using Slacker.Images.Sources;
+using Slacker.Native;
 
 namespace Slacker.Images.Import;
 
@@ -100,8 +101,9 @@ public static class RootFsBuilder
 
     private static async Task<IReadOnlyList<string>> ApplyAsync(IImageSource source, IReadOnlyList<OciDescriptor> layers, string file, string work, ImportOptions options, CancellationToken cancellationToken)
     {
-        await using var loop = await LoopDevice.AttachAsync(file, readOnly: false, cancellationToken).ConfigureAwait(false);
-        var mount = Ext4Mount.Mount(loop.Device, work, readOnly: false);
+        // Buffered, as losetup makes it: the applier writes through ext4 into the image file's page cache.
+        using var loop = LoopDevice.Attach(file, readOnly: false, directIo: false);
+        var mount = Ext4Mount.Mount(loop.DevicePath, work, readOnly: false);
         try
         {
             Directory.Delete(Path.Combine(mount.MountPoint, "lost+found"));

@@ -1,4 +1,5 @@
 using System.IO.Compression;
+using Slacker.Images.Sources;
 using ZstdSharp;
 
 namespace Slacker.Images.Layers;
@@ -31,35 +32,15 @@ public static class LayerStreams
 }
 
 /// <summary>A few bytes already read, followed by the rest of the stream (which it owns).</summary>
-internal sealed class PrefixedReadStream : Stream
+internal sealed class PrefixedReadStream(ReadOnlyMemory<byte> prefix, Stream rest) : ForwardReadStream(rest)
 {
-    private readonly Stream _rest;
-    private ReadOnlyMemory<byte> _prefix;
-
-    public PrefixedReadStream(ReadOnlyMemory<byte> prefix, Stream rest)
-    {
-        _prefix = prefix;
-        _rest = rest;
-    }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    private ReadOnlyMemory<byte> _prefix = prefix;
 
     public override int Read(Span<byte> buffer)
     {
         if (_prefix.IsEmpty)
         {
-            return _rest.Read(buffer);
+            return Inner.Read(buffer);
         }
 
         var n = Math.Min(buffer.Length, _prefix.Length);
@@ -72,27 +53,9 @@ internal sealed class PrefixedReadStream : Stream
     {
         if (_prefix.IsEmpty)
         {
-            return _rest.ReadAsync(buffer, cancellationToken);
+            return Inner.ReadAsync(buffer, cancellationToken);
         }
 
         return ValueTask.FromResult(Read(buffer.Span));
-    }
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _rest.Dispose();
-        }
-
-        base.Dispose(disposing);
     }
 }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Slacker.Images.Sources;
 
 namespace Slacker.Images.Layers;
 
@@ -6,16 +7,15 @@ namespace Slacker.Images.Layers;
 /// Sits between the decompressor and the tar reader: counts every uncompressed byte against the image's budget
 /// (so a gzip bomb stops at the limit, not at a full disk) and hashes them into the layer's diff_id.
 /// </summary>
-internal sealed class TarByteCounter : Stream
+internal sealed class TarByteCounter : ForwardReadStream
 {
-    private readonly Stream _inner;
     private readonly UncompressedBudget _budget;
     private readonly IncrementalHash? _hash;
     private readonly Func<Exception> _overLimit;
 
     public TarByteCounter(Stream inner, UncompressedBudget budget, bool hash, Func<Exception> overLimit)
+        : base(inner)
     {
-        _inner = inner;
         _budget = budget;
         _overLimit = overLimit;
         _hash = hash ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
@@ -30,22 +30,15 @@ internal sealed class TarByteCounter : Stream
         return new Core.Model.Digest(digest);
     }
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
     public override long Position
     {
         get => Count;
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
-        var n = _inner.Read(buffer);
+        var n = Inner.Read(buffer);
         Count += n;
         if (!_budget.TryTake(n))
         {
@@ -56,34 +49,10 @@ internal sealed class TarByteCounter : Stream
         return n;
     }
 
-    public void DrainToEnd()
-    {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1 << 16);
-        try
-        {
-            while (Read(buffer.AsSpan()) > 0)
-            {
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _inner.Dispose();
             _hash?.Dispose();
         }
 

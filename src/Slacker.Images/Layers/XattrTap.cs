@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using Slacker.Images.Sources;
 
 namespace Slacker.Images.Layers;
 
@@ -9,14 +10,14 @@ namespace Slacker.Images.Layers;
 /// the raw bytes of every <c>SCHILY.xattr.*</c> record, keyed by the ordinal of the entry they belong to. The
 /// reader cross-checks them against the decoded values before use, so a tap that lost track can only fall back
 /// to the decoded strings, never attach bytes to the wrong file. Following the blocks also tells whether the
-/// archive ended with its end-of-archive marker (see <see cref="EndedCleanly"/>).
+/// archive ended with its end-of-archive marker (see <see cref="EndedCleanly"/>). The counter it reads from stays
+/// open: LayerReader drains it after the tar ends, to finish the diff_id.
 /// </summary>
-internal sealed class XattrTap : Stream
+internal sealed class XattrTap(Stream inner) : ForwardReadStream(inner, leaveOpen: true)
 {
     private const int Block = 512;
     private const int MaxPaxBytes = 1 << 20;
 
-    private readonly Stream _inner;
     private readonly byte[] _header = new byte[Block];
     private readonly Dictionary<int, Dictionary<string, byte[]>> _byOrdinal = [];
     private int _headerFill;
@@ -28,8 +29,6 @@ internal sealed class XattrTap : Stream
     private int _ordinal;
     private bool _lost;
     private long _bytes;
-
-    public XattrTap(Stream inner) => _inner = inner;
 
     /// <summary>Raw xattr records of the entry with this ordinal (1-based, counting what TarReader returns), if any.</summary>
     public Dictionary<string, byte[]>? TakeRawRecords(int ordinal)
@@ -57,7 +56,7 @@ internal sealed class XattrTap : Stream
 
     public override int Read(Span<byte> buffer)
     {
-        var n = _inner.Read(buffer);
+        var n = Inner.Read(buffer);
         _bytes += n;
         if (!_lost)
         {
@@ -245,25 +244,4 @@ internal sealed class XattrTap : Stream
 
         return octal;
     }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 }

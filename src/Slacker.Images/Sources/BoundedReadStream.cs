@@ -1,29 +1,9 @@
 namespace Slacker.Images.Sources;
 
 /// <summary>A read-only window of <c>length</c> bytes from the current position of a stream it owns.</summary>
-public sealed class BoundedReadStream : Stream
+public sealed class BoundedReadStream(Stream inner, long length) : ForwardReadStream(inner)
 {
-    private readonly Stream _inner;
-    private long _remaining;
-
-    public BoundedReadStream(Stream inner, long length)
-    {
-        _inner = inner;
-        _remaining = length;
-    }
-
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position
-    {
-        get => throw new NotSupportedException();
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    private long _remaining = length;
 
     public override int Read(Span<byte> buffer)
     {
@@ -32,7 +12,7 @@ public sealed class BoundedReadStream : Stream
             return 0;
         }
 
-        var n = _inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
+        var n = Inner.Read(buffer[..(int)Math.Min(buffer.Length, _remaining)]);
         _remaining -= n;
         return n;
     }
@@ -44,29 +24,11 @@ public sealed class BoundedReadStream : Stream
             return 0;
         }
 
-        var n = await _inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
+        var n = await Inner.ReadAsync(buffer[..(int)Math.Min(buffer.Length, _remaining)], cancellationToken).ConfigureAwait(false);
         _remaining -= n;
         return n;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    protected override void Dispose(bool disposing)
-    {
-        if (disposing)
-        {
-            _inner.Dispose();
-        }
-
-        base.Dispose(disposing);
-    }
 }

@@ -8,9 +8,8 @@ namespace Slacker.Images.Sources;
 /// the end, throws unless exactly that many bytes arrived and they hash to the digest. So a consumer that reads
 /// to the end never acts on an unverified blob without finding out.
 /// </summary>
-public sealed class VerifyingReadStream : Stream
+public sealed class VerifyingReadStream : ForwardReadStream
 {
-    private readonly Stream _inner;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
     private readonly Digest _expected;
     private readonly long _size;
@@ -19,8 +18,8 @@ public sealed class VerifyingReadStream : Stream
     private bool _verified;
 
     public VerifyingReadStream(Stream inner, Digest expected, long size, string what)
+        : base(inner)
     {
-        _inner = inner;
         _expected = expected;
         _size = size;
         _what = what;
@@ -31,9 +30,6 @@ public sealed class VerifyingReadStream : Stream
     /// <summary>The digest the bytes must hash to; once <see cref="DrainAndVerify"/> returned, they did.</summary>
     public Digest Expected => _expected;
 
-    public override bool CanRead => true;
-    public override bool CanSeek => false;
-    public override bool CanWrite => false;
     public override long Length => _size;
 
     public override long Position
@@ -42,8 +38,6 @@ public sealed class VerifyingReadStream : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
     public override int Read(Span<byte> buffer)
     {
         if (buffer.IsEmpty)
@@ -51,7 +45,7 @@ public sealed class VerifyingReadStream : Stream
             return 0;
         }
 
-        var n = _inner.Read(Clamp(buffer));
+        var n = Inner.Read(Clamp(buffer));
         return Account(buffer[..n]);
     }
 
@@ -63,7 +57,7 @@ public sealed class VerifyingReadStream : Stream
         }
 
         var window = buffer[..ClampLength(buffer.Length)];
-        var n = await _inner.ReadAsync(window, cancellationToken).ConfigureAwait(false);
+        var n = await Inner.ReadAsync(window, cancellationToken).ConfigureAwait(false);
         return Account(buffer.Span[..n]);
     }
 
@@ -132,34 +126,13 @@ public sealed class VerifyingReadStream : Stream
         }
     }
 
-    public void DrainAndVerify()
-    {
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(81920);
-        try
-        {
-            while (Read(buffer.AsSpan()) > 0)
-            {
-            }
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    /// <summary>Reads whatever is left so that size and digest are checked; throws as a read would.</summary>
+    public void DrainAndVerify() => DrainToEnd();
 
     protected override void Dispose(bool disposing)
     {
         if (disposing)
         {
-            _inner.Dispose();
             _hash.Dispose();
         }
 

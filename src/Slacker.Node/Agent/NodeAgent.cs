@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Slacker.Core.Api;
 using Slacker.Core.Model;
+using Slacker.Native;
 using Slacker.Node.Attach;
 using Slacker.Node.Containers;
 
@@ -76,7 +77,7 @@ public sealed class NodeAgent : IAsyncDisposable
         return new NodeAgent(options with { DataDir = dataDir }, dataLock, http, storage, roots, containers, resolver);
     }
 
-    private static bool IsRoot() => Slacker.Node.Containers.Native.Identity.EffectiveUserId() == 0;
+    private static bool IsRoot() => Libc.GetEuid() == 0;
 
     /// <summary>Serves the API on the unix socket until <paramref name="cancellationToken"/> fires.</summary>
     public async Task ServeAsync(ILoggerFactory loggers, CancellationToken cancellationToken)

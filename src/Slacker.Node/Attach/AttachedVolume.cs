@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using Slacker.Fuse;
+using Slacker.Native;
 using Slacker.Node.Volumes;
 
 namespace Slacker.Node.Attach;

@@ -56,7 +56,7 @@ internal static class Ext4Mount
             throw new IOException($"Opening {target} to freeze it failed: {Libc.ErrnoText(Libc.LastErrno)}.");
         }
 
-        if (Libc.Ioctl(fd, LoopIoctl.Freeze, 0) != 0)
+        if (Libc.Ioctl(fd, Libc.FIFREEZE, 0) != 0)
         {
             var errno = Libc.LastErrno;
             Libc.Close(fd);
@@ -78,7 +78,7 @@ internal static class Ext4Mount
                 return;
             }
 
-            var failed = Libc.Ioctl(fd, LoopIoctl.Thaw, 0) != 0;
+            var failed = Libc.Ioctl(fd, Libc.FITHAW, 0) != 0;
             var errno = Libc.LastErrno;
             Libc.Close(fd);
             if (failed)

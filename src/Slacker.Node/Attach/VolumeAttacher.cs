@@ -47,7 +47,8 @@ public sealed class VolumeAttacher(NodeStorage node)
                 volume,
                 new FuseMountOptions { ReaderThreads = Node.Options.FuseReaderThreads, FsName = FuseFsName },
                 Node.Loggers.CreateLogger<FuseSession>());
-            loop = LoopDevice.Attach(fuse.FilePath, readOnly: false, Node.Options.RequireDirectIo, _logger);
+            loop = LoopDevice.Attach(fuse.FilePath, readOnly: false, directIo: true);
+            CheckDirectIo(loop, fuse.FilePath);
             Ext4Mount.Mount(loop.DevicePath, root, readOnly);
             _logger.LogInformation("Attached volume {Volume} at {Root} ({Device}, direct I/O {DirectIo}).", volumeId, root, loop.DevicePath, loop.DirectIo);
             return new AttachedVolume(volume, fuse, loop, profiler, mountDirectory, root, readOnly, _logger);
@@ -88,13 +89,19 @@ public sealed class VolumeAttacher(NodeStorage node)
             {
                 // A container of the dead node still uses it: detach lazily, the kernel finishes when it exits.
                 _logger.LogWarning("Stale mount {MountPoint} is busy ({Error}); detaching it lazily.", mount.MountPoint, e.Message);
-                Native.Libc.Umount2(mount.MountPoint, Native.Libc.MNT_DETACH);
+                Libc.Umount2(mount.MountPoint, Libc.MNT_DETACH);
             }
 
             ext4++;
         }
 
-        var loops = LoopDevice.DetachStale(mounts, _logger);
+        var loops = 0;
+        foreach (var stale in LoopDevice.DetachStale(mounts))
+        {
+            _logger.LogInformation("Detached stale /dev/loop{Number} ({Backing}).", stale.Number, stale.BackingFile);
+            loops++;
+        }
+
         foreach (var directory in Directory.EnumerateDirectories(mounts))
         {
             TryDelete(directory);
@@ -106,6 +113,25 @@ public sealed class VolumeAttacher(NodeStorage node)
         }
 
         return new StaleCleanup(fuse, ext4, loops);
+    }
+
+    /// <summary>
+    /// Without direct I/O the kernel caches the image twice (ext4's page cache and the FUSE file's); it falls back
+    /// silently when the FUSE file cannot do O_DIRECT at 4 KiB alignment. Refused when the node requires it.
+    /// </summary>
+    private void CheckDirectIo(LoopDevice loop, string backingFile)
+    {
+        if (loop.DirectIo)
+        {
+            return;
+        }
+
+        if (Node.Options.RequireDirectIo)
+        {
+            throw new IOException($"{loop.DevicePath} over {backingFile} fell back to buffered I/O (/sys/block/loop{loop.Number}/loop/dio is 0): the backing file does not support O_DIRECT at 4 KiB alignment. The image would be cached twice; refusing.");
+        }
+
+        _logger.LogWarning("{Device} over {File} runs with buffered I/O: the image is cached twice.", loop.DevicePath, backingFile);
     }
 
     private void TryDelete(string directory)

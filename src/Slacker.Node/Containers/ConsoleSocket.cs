@@ -1,6 +1,5 @@
 using System.Net.Sockets;
 using Microsoft.Win32.SafeHandles;
-using Slacker.Node.Containers.Native;
 
 namespace Slacker.Node.Containers;
 
@@ -31,7 +30,7 @@ public sealed class ConsoleSocket : IDisposable
 
         // recvmsg below is a plain blocking call; the runtime sends the fd right after connecting.
         connection.Blocking = true;
-        var fd = PtyNative.ReceiveFileDescriptor(connection.Handle);
+        var fd = Pty.ReceiveFileDescriptor(connection.Handle);
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 

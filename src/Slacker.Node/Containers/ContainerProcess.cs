@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Microsoft.Win32.SafeHandles;
-using Slacker.Node.Containers.Native;
 
 namespace Slacker.Node.Containers;
 
@@ -103,7 +102,7 @@ public sealed class ContainerProcess : IAsyncDisposable
             await timeout.CancelAsync();
             if (record.Config.ConsoleHeight > 0)
             {
-                PtyNative.SetWindowSize(master.DangerousGetHandle(), (ushort)record.Config.ConsoleHeight, (ushort)record.Config.ConsoleWidth);
+                Pty.SetWindowSize(master.DangerousGetHandle(), (ushort)record.Config.ConsoleHeight, (ushort)record.Config.ConsoleWidth);
             }
         }
 
@@ -153,7 +152,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         var buffer = new byte[16 * 1024];
         while (true)
         {
-            var read = PtyNative.Read(_ptyMaster!.DangerousGetHandle(), buffer);
+            var read = Pty.Read(_ptyMaster!.DangerousGetHandle(), buffer);
             if (read <= 0)
             {
                 break;
@@ -170,7 +169,7 @@ public sealed class ContainerProcess : IAsyncDisposable
         {
             try
             {
-                PtyNative.Write(_ptyMaster.DangerousGetHandle(), data.Span);
+                Pty.Write(_ptyMaster.DangerousGetHandle(), data.Span);
             }
             catch (IOException)
             {
@@ -220,7 +219,7 @@ public sealed class ContainerProcess : IAsyncDisposable
     {
         if (_ptyMaster is not null && rows > 0 && columns > 0)
         {
-            PtyNative.SetWindowSize(_ptyMaster.DangerousGetHandle(), rows, columns);
+            Pty.SetWindowSize(_ptyMaster.DangerousGetHandle(), rows, columns);
         }
     }
 

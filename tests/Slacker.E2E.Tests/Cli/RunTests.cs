@@ -1,5 +1,4 @@
-using System.Net;
-using System.Net.Sockets;
+using Slacker.Bench.Processes;
 using Slacker.E2E.Tests.Fixtures;
 
 namespace Slacker.E2E.Tests.Cli;
@@ -70,7 +69,7 @@ public sealed class RunTests : IAsyncLifetime
     [Fact]
     public async Task Detached_Server_Logs_Answers_Stops_And_Is_Removed()
     {
-        var port = FreePort();
+        var port = FreePort.Pick();
         var run = await _cluster.CliAsync("run", "-d", "--name", "web", "--network", "host", "busybox:1",
             "sh", "-c", $"sleep 1; echo server ready; exec httpd -f -v -p 127.0.0.1:{port} -h /var/www");
         Assert.True(run.ExitCode == 0, run + NodeLog);
@@ -138,12 +137,5 @@ public sealed class RunTests : IAsyncLifetime
         Assert.Equal(125, user.ExitCode);
         Assert.Contains("User 'nosuchuser' is not in the image's /etc/passwd", user.Stderr, StringComparison.Ordinal);
         Assert.Equal("", (await _cluster.CliAsync("ps", "-a", "-q")).Stdout);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

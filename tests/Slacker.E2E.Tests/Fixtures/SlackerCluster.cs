@@ -1,3 +1,5 @@
+using Slacker.Bench.Processes;
+
 namespace Slacker.E2E.Tests.Fixtures;
 
 /// <summary>
@@ -123,7 +125,7 @@ public sealed class SlackerCluster : IAsyncDisposable
         Server.Dispose();
 
         // A failed test may have left mounts; they are ours (under Root), so remove them before deleting files.
-        await Mounts.UnmountBelowAsync(Root);
+        MountCleanup.UnmountBelow(Root);
 
         if (MountsUnderRoot().Count == 0)
         {

@@ -1,59 +1,25 @@
-using System.Diagnostics;
 using System.Text.Json;
-using Slacker.Native;
+using Slacker.Bench.Drivers;
 
 namespace Slacker.Images.Tests.Support;
 
 /// <summary>
-/// A dockerd of our own (own data root, exec root, socket; no iptables, no bridge), started for the docker
-/// tests and stopped by its PID afterwards. Another dockerd on the machine is left alone.
+/// A dockerd of our own for the docker tests: the bench's <see cref="DockerEngine"/> (own data root, exec root and
+/// socket; no iptables, no bridge; stopped by its PID, its mounts undone), even when the host runs a dockerd,
+/// which is left alone.
 /// </summary>
 public sealed class DockerFixture : IAsyncLifetime
 {
+    // Short: the daemon's sockets live below it, and a unix socket path has at most 108 bytes.
     private readonly string _root = $"/var/tmp/slk-dkr-{Guid.NewGuid():N}"[..32];
-    private Process? _daemon;
+    private DockerEngine? _engine;
 
-    public string Socket => $"unix://{_root}/docker.sock";
+    public string Socket => _engine?.Host ?? throw new InvalidOperationException("dockerd is not started.");
 
     public async Task InitializeAsync()
     {
         Directory.CreateDirectory(_root);
-        var start = new ProcessStartInfo("dockerd")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in new[]
-        {
-            "--iptables=false", "--ip6tables=false", "--bridge=none", "--userland-proxy=false", "--storage-driver=overlay2",
-            "--data-root", $"{_root}/data", "--exec-root", $"{_root}/exec", "--pidfile", $"{_root}/docker.pid", "-H", Socket,
-        })
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        _daemon = Process.Start(start)!;
-        _daemon.OutputDataReceived += (_, _) => { };
-        _daemon.ErrorDataReceived += (_, _) => { };
-        _daemon.BeginOutputReadLine();
-        _daemon.BeginErrorReadLine();
-        for (var attempt = 0; attempt < 120; attempt++)
-        {
-            if ((await Tool.RunRawAsync("docker", null, "-H", Socket, "info")).ExitCode == 0)
-            {
-                return;
-            }
-
-            if (_daemon.HasExited)
-            {
-                throw new InvalidOperationException($"dockerd exited with {_daemon.ExitCode} while starting.");
-            }
-
-            await Task.Delay(500);
-        }
-
-        throw new TimeoutException("dockerd did not answer within 60 s.");
+        _engine = await DockerEngine.StartOwnAsync("docker", _root, CancellationToken.None);
     }
 
     public Task<string> RunAsync(params string[] arguments) => Tool.RunAsync("docker", ["-H", Socket, .. arguments]);
@@ -79,24 +45,10 @@ public sealed class DockerFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        if (_daemon is { HasExited: false })
+        if (_engine is not null)
         {
-            // SIGTERM, so that dockerd stops its containerd and unmounts its overlays.
-            _ = Libc.Kill(_daemon.Id, Libc.SIGTERM);
-            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-            try
-            {
-                await _daemon.WaitForExitAsync(patience.Token);
-            }
-            catch (OperationCanceledException)
-            {
-                _daemon.Kill(entireProcessTree: true);
-            }
+            await _engine.DisposeAsync();
         }
-
-        _daemon?.Dispose();
-        // dockerd unmounts its overlays on exit; anything it left under our root is ours to unmount.
-        await Mounts.UnmountBelowAsync(_root);
 
         Directory.Delete(_root, recursive: true);
     }

@@ -1,4 +1,5 @@
 using Slacker.Images.Ext4;
+using Slacker.Native;
 
 namespace Slacker.Images.Tests.Support;
 
@@ -25,8 +26,8 @@ public sealed class ScratchExt4 : IAsyncDisposable
         {
             Directory.CreateDirectory(scratch.Outside);
             await Ext4Format.CreateAsync(scratch.ImageFile, new Ext4Layout(size, 16384, Guid.Parse("6b1e2c1a-0000-4000-8000-000000000001"), 1_700_000_000));
-            scratch._loop = await LoopDevice.AttachAsync(scratch.ImageFile, readOnly: false);
-            scratch._mount = Ext4Mount.Mount(scratch._loop.Device, scratch._dir.Path, readOnly: false);
+            scratch._loop = LoopDevice.Attach(scratch.ImageFile, readOnly: false, directIo: false);
+            scratch._mount = Ext4Mount.Mount(scratch._loop.DevicePath, scratch._dir.Path, readOnly: false);
             return scratch;
         }
         catch
@@ -43,10 +44,7 @@ public sealed class ScratchExt4 : IAsyncDisposable
             await _mount.DisposeAsync();
         }
 
-        if (_loop is not null)
-        {
-            await _loop.DisposeAsync();
-        }
+        _loop?.Dispose();
 
         _dir.Dispose();
     }

@@ -1,4 +1,4 @@
-using Slacker.Node.Attach;
+using Slacker.Native;
 
 namespace Slacker.Node.Tests.Infrastructure;
 

@@ -252,22 +252,15 @@ internal static class NodeBenchmark
     {
         var mount = harness.Directory.Sub("local-mnt");
         Directory.CreateDirectory(mount);
-        var device = Tool.Run("losetup", "--direct-io=on", "-b", "4096", "-r", "-f", "--show", image).Trim();
+        using var loop = LoopDevice.Attach(image, readOnly: true, directIo: true);
+        Tool.Run("mount", "-t", "ext4", "-o", "ro,noatime", loop.DevicePath, mount);
         try
         {
-            Tool.Run("mount", "-t", "ext4", "-o", "ro,noatime", device, mount);
-            try
-            {
-                return ReadFile(Path.Combine(mount, "big.bin"));
-            }
-            finally
-            {
-                Tool.Run("umount", mount);
-            }
+            return ReadFile(Path.Combine(mount, "big.bin"));
         }
         finally
         {
-            Tool.Run("losetup", "-d", device);
+            Tool.Run("umount", mount);
         }
     }
 

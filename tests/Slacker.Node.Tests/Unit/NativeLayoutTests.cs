@@ -1,5 +1,5 @@
 using System.Runtime.CompilerServices;
-using Slacker.Node.Attach;
+using Slacker.Native;
 
 namespace Slacker.Node.Tests.Unit;
 
@@ -8,8 +8,8 @@ public sealed class NativeLayoutTests
     [Fact]
     public void Loop_structs_match_linux_loop_h()
     {
-        Assert.Equal(232, Unsafe.SizeOf<LoopInfo64>());
-        Assert.Equal(304, Unsafe.SizeOf<LoopConfig>());
+        Assert.Equal(232, Unsafe.SizeOf<Libc.LoopInfo64>());
+        Assert.Equal(304, Unsafe.SizeOf<Libc.LoopConfig>());
     }
 
     [Theory]

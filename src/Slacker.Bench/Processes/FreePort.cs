@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace Slacker.Testing;
+namespace Slacker.Bench.Processes;
 
+/// <summary>Ports for the daemons the bench starts (and for the tests' own servers).</summary>
 public static class FreePort
 {
     /// <summary>A loopback port nobody listens on right now (the kernel's pick for port 0).</summary>

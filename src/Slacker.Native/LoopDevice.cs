@@ -1,19 +1,18 @@
 using System.Globalization;
 using System.Text;
-using Microsoft.Extensions.Logging;
-using Slacker.Native;
 
-namespace Slacker.Node.Attach;
+namespace Slacker.Native;
 
 /// <summary>
-/// A loop device over a volume's FUSE file, set up in one LOOP_CONFIGURE call with direct I/O (so the image is
-/// cached once, in ext4's page cache, not again in the FUSE file's) and a 4 KiB logical block size (which direct
-/// I/O needs). AUTOCLEAR makes the kernel drop the device when its last user goes, so a crashed node leaves
-/// nothing bound once its ext4 mount is gone. The device fd stays open while attached to keep it alive.
+/// A loop device over a file, set up in one LOOP_CONFIGURE call: the node's lazy volumes (direct I/O over their
+/// FUSE file) and the image builder's ext4 file (a plain buffered device, as losetup makes it) both attach
+/// through here. AUTOCLEAR makes the kernel drop the device when its last user goes, so a crashed process leaves
+/// nothing bound once its mount is gone. The device fd stays open while attached to keep it alive.
 /// </summary>
 public sealed class LoopDevice : IDisposable
 {
-    public const int BlockSize = 4096;
+    /// <summary>The logical block size of a direct-I/O device: direct I/O needs 4 KiB alignment.</summary>
+    public const uint DirectIoBlockSize = 4096;
 
     private int _fd;
 
@@ -31,7 +30,13 @@ public sealed class LoopDevice : IDisposable
     /// <summary>Whether the kernel really does direct I/O (it silently falls back to buffered on misalignment).</summary>
     public bool DirectIo { get; }
 
-    public static unsafe LoopDevice Attach(string backingFile, bool readOnly, bool requireDirectIo, ILogger logger)
+    /// <summary>
+    /// Binds a free loop device to <paramref name="backingFile"/>. With <paramref name="directIo"/> the device asks
+    /// for direct I/O (so the data is cached once, by the file system on top, not again in the backing file's page
+    /// cache) with 4 KiB blocks; check <see cref="DirectIo"/> for what the kernel granted. Without it the device is
+    /// buffered with the kernel's default 512-byte blocks.
+    /// </summary>
+    public static unsafe LoopDevice Attach(string backingFile, bool readOnly, bool directIo)
     {
         var backing = Libc.Open(backingFile, (readOnly ? Libc.O_RDONLY : Libc.O_RDWR) | Libc.O_CLOEXEC);
         if (backing < 0)
@@ -48,10 +53,12 @@ public sealed class LoopDevice : IDisposable
                 throw new IOException($"Opening /dev/loop-control failed: {Libc.ErrnoText(Libc.LastErrno)}. Load the loop module and run as root.");
             }
 
-            var config = new LoopConfig { Fd = (uint)backing, BlockSize = BlockSize };
-            config.Info.Flags = LoopIoctl.FlagDirectIo | LoopIoctl.FlagAutoClear | (readOnly ? LoopIoctl.FlagReadOnly : 0);
+            var config = new Libc.LoopConfig { Fd = (uint)backing, BlockSize = directIo ? DirectIoBlockSize : 0 };
+            config.Info.Flags = Libc.LO_FLAGS_AUTOCLEAR
+                | (directIo ? Libc.LO_FLAGS_DIRECT_IO : 0)
+                | (readOnly ? Libc.LO_FLAGS_READ_ONLY : 0);
             var name = Encoding.UTF8.GetBytes(backingFile);
-            var nameLength = Math.Min(name.Length, LoopInfo64.NameSize - 1);
+            var nameLength = Math.Min(name.Length, Libc.LoopInfo64.NameSize - 1);
             for (var i = 0; i < nameLength; i++)
             {
                 config.Info.FileName[i] = name[i];
@@ -60,14 +67,14 @@ public sealed class LoopDevice : IDisposable
             // Another process can take the free device between GET_FREE and CONFIGURE (EBUSY): ask again.
             for (var attempt = 0; attempt < 20; attempt++)
             {
-                var number = Libc.Ioctl(control, LoopIoctl.ControlGetFree, 0);
+                var number = Libc.Ioctl(control, Libc.LOOP_CTL_GET_FREE, 0);
                 if (number < 0)
                 {
                     throw new IOException($"LOOP_CTL_GET_FREE failed: {Libc.ErrnoText(Libc.LastErrno)}.");
                 }
 
                 var fd = OpenDevice(number, readOnly);
-                if (Libc.Ioctl(fd, LoopIoctl.Configure, &config) != 0)
+                if (Libc.Ioctl(fd, Libc.LOOP_CONFIGURE, &config) != 0)
                 {
                     var errno = Libc.LastErrno;
                     Libc.Close(fd);
@@ -79,20 +86,7 @@ public sealed class LoopDevice : IDisposable
                     throw new IOException($"LOOP_CONFIGURE of /dev/loop{number} over {backingFile} failed: {Libc.ErrnoText(errno)}.");
                 }
 
-                var directIo = ReadDirectIo(number);
-                var device = new LoopDevice(number, fd, directIo);
-                if (!directIo)
-                {
-                    if (requireDirectIo)
-                    {
-                        device.Dispose();
-                        throw new IOException($"/dev/loop{number} over {backingFile} fell back to buffered I/O (/sys/block/loop{number}/loop/dio is 0): the backing file does not support O_DIRECT at 4 KiB alignment. The image would be cached twice; refusing.");
-                    }
-
-                    logger.LogWarning("/dev/loop{Number} over {File} runs with buffered I/O: the image is cached twice.", number, backingFile);
-                }
-
-                return device;
+                return new LoopDevice(number, fd, ReadDirectIo(number));
             }
 
             throw new IOException("No free loop device after 20 attempts: other processes keep taking them. Retry.");
@@ -108,17 +102,29 @@ public sealed class LoopDevice : IDisposable
         }
     }
 
-    /// <summary>Pushes anything the block layer still buffers down to the FUSE file (a no-op under direct I/O).</summary>
+    /// <summary>Pushes anything the block layer still buffers down to the backing file (a no-op under direct I/O).</summary>
     public void FlushBuffers()
     {
-        if (_fd >= 0 && Libc.Ioctl(_fd, LoopIoctl.BlockFlushBuffers, 0) != 0)
+        if (_fd >= 0 && Libc.Ioctl(_fd, Libc.BLKFLSBUF, 0) != 0)
         {
             throw new IOException($"BLKFLSBUF on {DevicePath} failed: {Libc.ErrnoText(Libc.LastErrno)}.");
         }
     }
 
-    /// <summary>Unbinds the device and waits (bounded) until the kernel has let go of the backing file.</summary>
-    public void Detach(TimeSpan timeout)
+    /// <summary>
+    /// Unbinds the device and waits (bounded) until the kernel has let go of the backing file; throws when it has
+    /// not by then (something else holds the device open).
+    /// </summary>
+    public void Detach(TimeSpan timeout) => Detach(timeout, throwIfHeld: true);
+
+    /// <summary>
+    /// Unbinds the device and waits up to 10 s for the kernel to let go of the backing file. Unlike
+    /// <see cref="Detach(TimeSpan)"/> it does not throw when a user remains (a lazily unmounted file system, whose
+    /// error is the one to report): AUTOCLEAR then drops the device when that user goes.
+    /// </summary>
+    public void Dispose() => Detach(TimeSpan.FromSeconds(10), throwIfHeld: false);
+
+    private void Detach(TimeSpan timeout, bool throwIfHeld)
     {
         var fd = Interlocked.Exchange(ref _fd, -1);
         if (fd < 0)
@@ -127,7 +133,7 @@ public sealed class LoopDevice : IDisposable
         }
 
         // With our fd the only opener, CLR_FD marks the device for rundown and our close completes it.
-        if (Libc.Ioctl(fd, LoopIoctl.ClearFd, 0) != 0 && Libc.LastErrno != Libc.ENXIO)
+        if (Libc.Ioctl(fd, Libc.LOOP_CLR_FD, 0) != 0 && Libc.LastErrno != Libc.ENXIO)
         {
             var errno = Libc.LastErrno;
             Libc.Close(fd);
@@ -135,10 +141,11 @@ public sealed class LoopDevice : IDisposable
         }
 
         Libc.Close(fd);
-        WaitUnbound(Number, timeout);
+        if (!WaitUnbound(Number, timeout) && throwIfHeld)
+        {
+            throw new IOException($"{DevicePath} still has a backing file {timeout.TotalSeconds:0.#} s after LOOP_CLR_FD: something else holds it open.");
+        }
     }
-
-    public void Dispose() => Detach(TimeSpan.FromSeconds(10));
 
     /// <summary>The backing file of /dev/loopN, or null when unbound.</summary>
     public static string? BackingFile(int number)
@@ -155,13 +162,14 @@ public sealed class LoopDevice : IDisposable
     }
 
     /// <summary>
-    /// Unbinds every loop device whose backing file lies under <paramref name="prefix"/> (left by a crashed node).
-    /// Devices still mounted get AUTOCLEAR and go when their mount does. Touches no other device.
+    /// Unbinds every loop device whose backing file lies under <paramref name="prefix"/> (left by a crashed
+    /// process) and returns those it unbound. Devices still mounted get AUTOCLEAR and go when their mount does.
+    /// Touches no other device.
     /// </summary>
-    public static int DetachStale(string prefix, ILogger logger)
+    public static IReadOnlyList<StaleLoopDevice> DetachStale(string prefix)
     {
         var root = prefix.TrimEnd('/') + "/";
-        var detached = 0;
+        var detached = new List<StaleLoopDevice>();
         foreach (var number in BoundDevices())
         {
             var backing = BackingFile(number);
@@ -176,14 +184,16 @@ public sealed class LoopDevice : IDisposable
                 continue;
             }
 
-            if (Libc.Ioctl(fd, LoopIoctl.ClearFd, 0) == 0)
+            if (Libc.Ioctl(fd, Libc.LOOP_CLR_FD, 0) == 0)
             {
-                detached++;
-                logger.LogInformation("Detached stale /dev/loop{Number} ({Backing}).", number, backing);
+                detached.Add(new StaleLoopDevice(number, backing));
             }
 
             Libc.Close(fd);
-            WaitUnbound(number, TimeSpan.FromSeconds(5));
+            if (!WaitUnbound(number, TimeSpan.FromSeconds(5)))
+            {
+                throw new IOException($"/dev/loop{number} still has a backing file 5 s after LOOP_CLR_FD: something else holds it open.");
+            }
         }
 
         return detached;
@@ -235,17 +245,23 @@ public sealed class LoopDevice : IDisposable
         }
     }
 
-    private static void WaitUnbound(int number, TimeSpan timeout)
+    /// <summary>Waits until /dev/loopN has no backing file; false when it still has one after <paramref name="timeout"/>.</summary>
+    private static bool WaitUnbound(int number, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (BackingFile(number) is not null)
         {
             if (DateTime.UtcNow > deadline)
             {
-                throw new IOException($"/dev/loop{number} still has a backing file {timeout.TotalSeconds:0.#} s after LOOP_CLR_FD: something else holds it open.");
+                return false;
             }
 
             Thread.Sleep(10);
         }
+
+        return true;
     }
 }
+
+/// <summary>A loop device that <see cref="LoopDevice.DetachStale"/> unbound.</summary>
+public sealed record StaleLoopDevice(int Number, string BackingFile);
