@@ -32,6 +32,12 @@ public sealed class ReportTests : IDisposable
         Assert.Contains("| busybox | slacker | 10.00x | 20.00x | 0.77x | 2.14x | 2.94x |", markdown);
         Assert.Contains("| slacker | 1 | 1.400 | 1.700 | 7.1% | 2.14x | 2.94x | 25.0% |", markdown);
         Assert.Contains("command: `slacker bench --reps 3`", markdown);
+        Assert.Contains("| busybox | 10.0 | 0.4 | 1.0 | 2.50x | 10.0% |", markdown);
+        Assert.Contains("| median deployment-cycle speedup >= 10x | 2.1x | **not met** |", markdown);
+        Assert.Contains("| pull p95 <= 50 ms, every image size | p95 100.0 ms over 3 pulls (max 100.0 ms; images 10-10 MB volumes) | **not met** |", markdown);
+        Assert.Contains("| run <= 1.5x docker's run | median 1.30x, worst 1.30x (busybox); 1 of 1 images within 1.5x | met |", markdown);
+        Assert.Contains("| bytes fetched during run <= 2x bytes read | median 2.50x, worst 2.50x (busybox); 0 of 1 images within 2.0x | **not met** |", markdown);
+        Assert.Contains("| long-running throughput within 5% of docker's | not measured in this run (--parity) | not measured |", markdown);
 
         var times = XDocument.Load(Path.Combine(_dir, ReportWriter.TimesChart));
         Assert.Equal("svg", times.Root!.Name.LocalName);
@@ -111,6 +117,8 @@ public sealed class ReportTests : IDisposable
                 {
                     Kind = "measure", System = system, Image = "busybox", Rep = rep + 1, Op = "run", Seconds = reps[rep][2],
                     BytesFetched = system == "slacker" ? 1_000_000 : null,
+                    BytesRead = system == "slacker" ? 400_000 : null,
+                    SystemImageBytes = system == "slacker" ? 10_000_000 : null,
                 });
             }
         }

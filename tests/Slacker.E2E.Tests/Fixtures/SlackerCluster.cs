@@ -125,6 +125,9 @@ public sealed class SlackerCluster : IAsyncDisposable
         Server.Dispose();
 
         // A failed test may have left mounts; they are ours (under Root), so remove them before deleting files.
+        // FUSE connections first: a node killed in the middle of a detach keeps a thread in an unmount that waits
+        // for its own dead FUSE server, and only an abort lets that process (and the loop device) go.
+        Slacker.Fuse.FuseSession.CleanupStale(Root);
         MountCleanup.UnmountBelow(Root);
 
         if (MountsUnderRoot().Count == 0)
