@@ -80,6 +80,9 @@ public sealed class SlackerServices : IAsyncDisposable
 
         if (Directory.Exists(_dir))
         {
+            // What a node that died mid-detach left: its FUSE connections first (a thread waiting on its own dead
+            // FUSE server holds the process and the loop device until they are aborted), then the mounts.
+            Slacker.Fuse.FuseSession.CleanupStale(_dir);
             MountCleanup.UnmountBelow(_dir);
             Directory.Delete(_dir, recursive: true);
         }
