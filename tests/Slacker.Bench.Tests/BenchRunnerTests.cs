@@ -56,5 +56,6 @@ public sealed class BenchRunnerTests : IDisposable
         Assert.Contains("| debian | distro | echo |", report, StringComparison.Ordinal);
         Assert.False(Directory.Exists(Path.Combine(_out, "work", "docker")), "the bench's own dockerd must be stopped and its dirs removed");
         Assert.False(Directory.Exists(Path.Combine(_out, "work", "slacker")), "the bench's own slacker server and node must be stopped and their dirs removed");
+        Assert.False(Directory.Exists(Path.Combine(_out, "work")), "the work dir the bench made must be gone once it is empty: " + string.Join(", ", Directory.Exists(Path.Combine(_out, "work")) ? Directory.EnumerateFileSystemEntries(Path.Combine(_out, "work"), "*", SearchOption.AllDirectories) : []));
     }
 }

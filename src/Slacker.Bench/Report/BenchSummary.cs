@@ -7,7 +7,16 @@ public sealed record CycleMedians(double? Push, double? Pull, double? Run, doubl
 {
     /// <summary>Median over reps of fetched / read (each rep's own ratio).</summary>
     public double? FetchedPerRead { get; init; }
+
+    /// <summary>
+    /// Run of the first rep against the median run of the later ones. They differ for slacker: the first container
+    /// of a snapshot records its startup profile, later ones (on a node whose cache was emptied) replay it.
+    /// </summary>
+    public RepSplit? FirstAndLater { get; init; }
 }
+
+/// <summary>The first rep's run and bytes fetched, and the medians of the reps after it (null with one rep).</summary>
+public sealed record RepSplit(double? FirstRun, long? FirstFetched, double? LaterRun, long? LaterFetched);
 
 public sealed record ImageFacts(string Name, string? Category, string? Mode, long? CompressedBytes, long? UncompressedBytes, int? Layers);
 
@@ -88,7 +97,7 @@ public sealed class BenchSummary
         foreach (var group in records.Where(r => r.Kind == "measure" && r.System is not null && r.Image is not null && r.Seconds is not null)
                      .GroupBy(r => (r.System!, r.Image!)))
         {
-            var reps = group.GroupBy(r => r.Rep ?? 0).Select(rep => new
+            var reps = group.GroupBy(r => r.Rep ?? 0).OrderBy(rep => rep.Key).Select(rep => new
             {
                 Push = rep.FirstOrDefault(r => r.Op == "push")?.Seconds,
                 Pull = rep.FirstOrDefault(r => r.Op == "pull")?.Seconds,
@@ -109,6 +118,11 @@ public sealed class BenchSummary
                 Median(reps.Select(r => (double?)r.Volume)) is { } volume ? (long)volume : null)
             {
                 FetchedPerRead = Median(reps.Select(r => r.Fetched is { } f && r.Read is > 0 ? (double)f / r.Read.Value : (double?)null)),
+                FirstAndLater = reps.Count < 2 ? null : new RepSplit(
+                    reps[0].Run,
+                    reps[0].Fetched,
+                    Median(reps.Skip(1).Select(r => r.Run)),
+                    Median(reps.Skip(1).Select(r => (double?)r.Fetched)) is { } later ? (long)later : null),
             };
         }
 

@@ -68,6 +68,7 @@ public static class BenchRunner
         }
 
         Directory.CreateDirectory(options.OutputDirectory);
+        var workExisted = Directory.Exists(options.WorkDirectory);
         Directory.CreateDirectory(options.WorkDirectory);
         var resultsPath = Path.Combine(options.OutputDirectory, ReportWriter.ResultsFile);
         using (var records = new RecordLog(resultsPath))
@@ -93,7 +94,19 @@ public static class BenchRunner
                 });
             }
 
-            await MeasureAsync(options, images, records, log, cancellationToken);
+            try
+            {
+                await MeasureAsync(options, images, records, log, cancellationToken);
+            }
+            finally
+            {
+                // Every system removes its own dirs; what is left empty is the runner's, and so is the work dir if it made it.
+                DeleteIfEmpty(Path.Combine(options.WorkDirectory, "mounts"));
+                if (!workExisted)
+                {
+                    DeleteIfEmpty(options.WorkDirectory);
+                }
+            }
         }
 
         var summary = ReportWriter.Write(resultsPath, options.OutputDirectory);
@@ -243,6 +256,14 @@ public static class BenchRunner
             {
                 Directory.Delete(scratch, recursive: true);
             }
+        }
+    }
+
+    private static void DeleteIfEmpty(string directory)
+    {
+        if (Directory.Exists(directory) && !Directory.EnumerateFileSystemEntries(directory).Any())
+        {
+            Directory.Delete(directory);
         }
     }
 
