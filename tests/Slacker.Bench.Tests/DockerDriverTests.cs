@@ -5,6 +5,7 @@ using Slacker.Bench.Drivers;
 using Slacker.Bench.Parity;
 using Slacker.Bench.Processes;
 using Slacker.Bench.Runner;
+using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Tests;
 

@@ -1,9 +1,10 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using Slacker.Native;
 using Slacker.Bench.Processes;
 using Slacker.Images.Export;
+using Slacker.Native;
+using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Tests;
 

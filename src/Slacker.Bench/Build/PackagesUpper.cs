@@ -1,5 +1,6 @@
 using Slacker.Bench.Corpus;
 using Slacker.Bench.Processes;
+using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Build;
 

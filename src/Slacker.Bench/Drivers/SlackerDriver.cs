@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Slacker.Native.Processes;
 using Slacker.Node.Agent;
 
 namespace Slacker.Bench.Drivers;
@@ -36,7 +37,7 @@ public sealed class SlackerDriver(string cliPath, string workDirectory) : IConta
 
     public async Task<string?> StartAsync(CancellationToken cancellationToken)
     {
-        Processes.ProcessResult help;
+        ProcessResult help;
         try
         {
             help = await _cli.RunAsync(["--help"], cancellationToken, timeout: TimeSpan.FromMinutes(1));

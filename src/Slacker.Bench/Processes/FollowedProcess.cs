@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text;
+using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Processes;
 

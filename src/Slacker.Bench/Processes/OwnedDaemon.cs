@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Slacker.Native;
+using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Processes;
 

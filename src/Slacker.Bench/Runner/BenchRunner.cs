@@ -5,6 +5,7 @@ using Slacker.Bench.Corpus;
 using Slacker.Bench.Drivers;
 using Slacker.Bench.Parity;
 using Slacker.Bench.Report;
+using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Runner;
 
@@ -50,7 +51,7 @@ public static class BenchRunner
                 images.Add(new BenchImage(entry, layout));
                 log.WriteLine($"[bench] {entry.Name}: {layout.Reference} ({layout.CompressedBytes / 1e6:0.0} MB gz, {layout.Layers.Count} layers)");
             }
-            catch (Exception ex) when (ex is InvalidOperationException or IOException or Processes.ProcessFailedException)
+            catch (Exception ex) when (ex is InvalidOperationException or IOException or ProcessFailedException)
             {
                 log.WriteLine($"[bench] {entry.Name}: build failed: {ex.Message}");
                 buildFailures.Add((entry.Name, ex.Message));

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Slacker.Native.Processes;
 
 namespace Slacker.Images.Ext4;
 
@@ -30,7 +31,7 @@ public static class Ext4Format
         try
         {
             var uuid = layout.Uuid.ToString();
-            await ExternalTool.RunAsync("mkfs.ext4",
+            await RunAsync("mkfs.ext4",
             [
                 "-F", "-q", "-t", "ext4",
                 "-b", Ext4Layout.BlockSize.ToString(CultureInfo.InvariantCulture),
@@ -52,7 +53,7 @@ public static class Ext4Format
     public static async Task SealAsync(string file, Ext4Layout layout, CancellationToken cancellationToken = default)
     {
         Ext4Normalizer.Normalize(file, (uint)layout.Timestamp);
-        await ExternalTool.RunAsync("tune2fs",
+        await RunAsync("tune2fs",
             ["-O", "has_journal", "-J", $"size={Ext4Layout.JournalMegabytes}", file],
             Environment(layout, "/dev/null"), cancellationToken).ConfigureAwait(false);
     }
@@ -60,16 +61,14 @@ public static class Ext4Format
     /// <summary>e2fsck -fn: true when the file system is consistent. Used by tests and by --verify.</summary>
     public static async Task<(bool Clean, string Output)> CheckAsync(string file, CancellationToken cancellationToken = default)
     {
-        try
-        {
-            var output = await ExternalTool.RunAsync("e2fsck", ["-fn", file], null, cancellationToken).ConfigureAwait(false);
-            return (true, output);
-        }
-        catch (InvalidOperationException e)
-        {
-            return (false, e.Message);
-        }
+        var result = await ProcessRunner.RunAsync("e2fsck", ["-fn", file], cancellationToken: cancellationToken).ConfigureAwait(false);
+        return (result.Succeeded, result.Succeeded ? result.StandardOutput : (result.StandardError + result.StandardOutput).Trim());
     }
+
+    /// <summary>Runs an e2fsprogs tool; a failure names the command and shows what it printed.</summary>
+    private static async Task RunAsync(string tool, IReadOnlyList<string> arguments, Dictionary<string, string> environment, CancellationToken cancellationToken) =>
+        (await ProcessRunner.RunAsync(tool, arguments, new ProcessOptions { Environment = environment }, cancellationToken).ConfigureAwait(false))
+            .EnsureSuccess($"Making the image's ext4 file system with {tool} failed");
 
     private static Dictionary<string, string> Environment(Ext4Layout layout, string mke2fsConfig) => new()
     {

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Slacker.Native.Processes;
 
 namespace Slacker.Node.Containers;
 
@@ -108,7 +109,7 @@ public sealed class OciRuntime
 
     public async Task<bool> KillAsync(string id, string signal, CancellationToken cancellationToken = default)
     {
-        var result = await CommandRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "kill", id, signal], cancellationToken);
+        var result = await ProcessRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "kill", id, signal], cancellationToken: cancellationToken);
         return result.ExitCode == 0;
     }
 
@@ -119,20 +120,20 @@ public sealed class OciRuntime
         // and not spawning the runtime saves a process start on every container start.
         if (Directory.Exists(Path.Join(StateRoot, id)))
         {
-            await CommandRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "delete", "--force", id], cancellationToken);
+            await ProcessRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "delete", "--force", id], cancellationToken: cancellationToken);
         }
     }
 
     /// <summary>The runtime's status for the container ("created", "running", "stopped"), or null when it has none.</summary>
     public async Task<string?> StatusAsync(string id, CancellationToken cancellationToken = default)
     {
-        var result = await CommandRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "state", id], cancellationToken);
+        var result = await ProcessRunner.RunAsync(BinaryPath, [.. GlobalArguments(), "state", id], cancellationToken: cancellationToken);
         if (result.ExitCode != 0)
         {
             return null;
         }
 
-        using var document = JsonDocument.Parse(result.Stdout);
+        using var document = JsonDocument.Parse(result.StandardOutput);
         return document.RootElement.TryGetProperty("status", out var status) ? status.GetString() : null;
     }
 }

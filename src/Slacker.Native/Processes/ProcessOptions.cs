@@ -1,4 +1,4 @@
-namespace Slacker.Bench.Processes;
+namespace Slacker.Native.Processes;
 
 public sealed record ProcessOptions
 {

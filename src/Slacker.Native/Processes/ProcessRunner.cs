@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using System.Text;
 
-namespace Slacker.Bench.Processes;
+namespace Slacker.Native.Processes;
 
-/// <summary>Runs a child process to completion, capturing its output. Only ever kills the process it started.</summary>
+/// <summary>
+/// Runs a child process to completion, capturing its output: the one way the node, the image builder, the bench and
+/// the tests run a tool. Only ever kills the process it started.
+/// </summary>
 public static class ProcessRunner
 {
     public static async Task<ProcessResult> RunAsync(string fileName, IEnumerable<string> arguments, ProcessOptions? options = null, CancellationToken cancellationToken = default)
@@ -59,8 +62,8 @@ public static class ProcessRunner
         return new ProcessResult(commandLine, process.ExitCode, stdout.ToString(), stderr.ToString(), stopwatch.Elapsed);
     }
 
-    /// <summary>How every child of the bench starts: all three streams redirected, no shell.</summary>
-    internal static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string? workingDirectory = null)
+    /// <summary>How every child starts: all three streams redirected, no shell.</summary>
+    public static ProcessStartInfo StartInfo(string fileName, IEnumerable<string> arguments, IReadOnlyDictionary<string, string>? environment, string? workingDirectory = null)
     {
         var psi = new ProcessStartInfo(fileName)
         {

@@ -1,4 +1,4 @@
-namespace Slacker.Bench.Processes;
+namespace Slacker.Native.Processes;
 
 public sealed record ProcessResult(string CommandLine, int ExitCode, string StandardOutput, string StandardError, TimeSpan Elapsed)
 {
@@ -26,7 +26,7 @@ public sealed class ProcessFailedException : Exception
 
     public ProcessResult Result { get; }
 
-    internal static string Tail(string label, string text)
+    public static string Tail(string label, string text)
     {
         if (string.IsNullOrWhiteSpace(text))
         {
