@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Slacker.Bench.Build;
-using Slacker.Bench.Processes;
 using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Tests;

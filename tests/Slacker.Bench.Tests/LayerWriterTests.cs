@@ -1,7 +1,6 @@
 using System.Formats.Tar;
 using System.IO.Compression;
 using System.Runtime.InteropServices;
-using Slacker.Bench.Processes;
 using Slacker.Images.Export;
 using Slacker.Native;
 using Slacker.Native.Processes;

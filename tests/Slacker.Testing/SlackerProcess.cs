@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Slacker.Bench.Drivers;
 
 namespace Slacker.Testing;
 
@@ -17,7 +18,7 @@ public static partial class SlackerProcess
     /// SLACKER_CLI when set (CI points it at the published native binary, which is what users run), else the
     /// managed build (<see cref="Artifacts.CliDll"/>), run through dotnet.
     /// </summary>
-    public static string Executable => Environment.GetEnvironmentVariable("SLACKER_CLI") is { Length: > 0 } configured
+    public static string Executable => Environment.GetEnvironmentVariable(SlackerExecutable.EnvironmentVariable) is { Length: > 0 } configured
         ? configured
         : Artifacts.CliDll;
 

@@ -1,11 +1,10 @@
-using Slacker.Bench.Processes;
 using Slacker.Native.Processes;
 
 namespace Slacker.Testing;
 
 /// <summary>
-/// Runs an external tool (skopeo, docker, podman, mkfs, apt-get) to its end, at most three minutes, through the
-/// bench's <see cref="ProcessRunner"/> (stdin closed; output captured line by line; on timeout the tool and its
+/// Runs an external tool (skopeo, docker, podman, mkfs, apt-get) to its end, at most three minutes, through
+/// <see cref="ProcessRunner"/> (stdin closed; output captured line by line; on timeout the tool and its
 /// children are killed).
 /// </summary>
 public static class Tool

@@ -1,4 +1,3 @@
-using Slacker.Bench.Processes;
 using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Build;

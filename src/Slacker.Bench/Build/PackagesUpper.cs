@@ -1,5 +1,4 @@
 using Slacker.Bench.Corpus;
-using Slacker.Bench.Processes;
 using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Build;

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Slacker.Bench.Corpus;
-using Slacker.Bench.Processes;
 using Slacker.Native.Processes;
 
 namespace Slacker.Bench.Drivers;

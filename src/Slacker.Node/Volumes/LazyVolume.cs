@@ -351,7 +351,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         for (var i = start; i < start + count; i++)
         {
             var index = chunks[i];
-            if (index >= 0 && index < Geometry.ChunkCount && !_dirty.IsDirty(index) && map.Get(index) is { IsZero: false } d && !_node.Cache.Contains(d))
+            if (index >= 0 && index < Geometry.ChunkCount && NeedsFetch(map, index, out var d))
             {
                 wanted.Add(d);
             }
@@ -369,7 +369,7 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         var count = 0;
         for (var i = range.First; i < Math.Min(range.End, Geometry.ChunkCount); i++)
         {
-            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d) && !_node.Fetcher.IsPending(d))
+            if (NeedsFetch(map, i, out var d) && !_node.Fetcher.IsPending(d))
             {
                 count++;
             }
@@ -383,13 +383,26 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         var result = new List<Digest>(count);
         for (var i = range.First; i < Math.Min(range.End, Geometry.ChunkCount); i++)
         {
-            if (!_dirty.IsDirty(i) && map.Get(i) is { IsZero: false } d && !_node.Cache.Contains(d))
+            if (NeedsFetch(map, i, out var d))
             {
                 result.Add(d);
             }
         }
 
         return result;
+    }
+
+    /// <summary>A chunk the server has to send: from the base snapshot (not dirty), not all zeros, not cached.</summary>
+    private bool NeedsFetch(BlockMapView map, long index, out Digest digest)
+    {
+        if (_dirty.IsDirty(index))
+        {
+            digest = default;
+            return false;
+        }
+
+        digest = map.Get(index);
+        return !digest.IsZero && !_node.Cache.Contains(digest);
     }
 
     private void WriteChunk(long index, int within, ReadOnlySpan<byte> source)
