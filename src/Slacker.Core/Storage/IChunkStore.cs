@@ -34,6 +34,13 @@ public interface IChunkStore
     /// <summary>Reads a whole object into memory (chunks and pages; use <see cref="OpenReadAsync"/> for blobs). Null if absent.</summary>
     ValueTask<byte[]?> ReadAllAsync(Digest digest, CancellationToken ct = default);
 
+    /// <summary>
+    /// Reads the object's first <paramref name="destination"/>.Length bytes into <paramref name="destination"/> (the
+    /// batch download fills its response buffer with it, one read per chunk). False if the object is absent.
+    /// </summary>
+    /// <exception cref="IOException">The object is shorter than <paramref name="destination"/>: the store is damaged.</exception>
+    ValueTask<bool> ReadIntoAsync(Digest digest, Memory<byte> destination, CancellationToken ct = default);
+
     /// <summary>Opens the object for streaming. The stream's Length is the object's length. Null if absent.</summary>
     ValueTask<Stream?> OpenReadAsync(Digest digest, CancellationToken ct = default);
 

@@ -7,7 +7,6 @@ using Slacker.Core.Engine;
 using Slacker.Core.Model;
 using Slacker.Server.Http;
 using Slacker.Server.Metrics;
-using Slacker.Server.Storage;
 
 namespace Slacker.Server.Endpoints;
 
@@ -117,7 +116,6 @@ public static class ChunkEndpoints
         var response = context.Response;
         response.ContentType = MediaTypes.ChunkBatch;
         response.ContentLength = total;
-        var files = store.Chunks as FileChunkStore;
         var body = response.BodyWriter;
         long unflushed = 0;
         for (var i = 0; i < digests.Length; i++)
@@ -133,30 +131,15 @@ public static class ChunkEndpoints
                 body.GetSpan(length)[..length].Clear();
                 body.Advance(length);
             }
-            else if (files is not null)
+            else
             {
-                // One pread straight into the response's buffer: no FileStream, no flock, no copy in between.
                 // Gone since the lookup (gc of an unreferenced chunk): cut the answer; the client sees it broken, never wrong.
-                using var handle = files.OpenHandle(digests[i]) ?? throw BlockStoreErrors.ChunkUnknown(digests[i]);
-                var into = body.GetSpan(length)[..length];
-                var done = 0;
-                while (done < length)
+                if (!await store.Chunks.ReadIntoAsync(digests[i], body.GetMemory(length)[..length], ct))
                 {
-                    var n = RandomAccess.Read(handle, into[done..], done);
-                    if (n == 0)
-                    {
-                        throw new IOException($"Chunk {digests[i]} is shorter on disk than its {length} bytes; the store is damaged (run slacker fsck).");
-                    }
-
-                    done += n;
+                    throw BlockStoreErrors.ChunkUnknown(digests[i]);
                 }
 
                 body.Advance(length);
-            }
-            else
-            {
-                await using var stream = await store.Chunks.OpenReadAsync(digests[i], ct) ?? throw BlockStoreErrors.ChunkUnknown(digests[i]);
-                await stream.CopyToAsync(response.Body, ct);
             }
 
             metrics.ChunkServed(lengths[i]);

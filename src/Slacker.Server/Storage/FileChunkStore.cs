@@ -147,21 +147,39 @@ public sealed class FileChunkStore : IChunkStore
     }
 
     /// <summary>
-    /// The object's file opened for positional reads, or null if it is absent: the batch download reads each chunk
-    /// straight into the response with one pread instead of streaming it through a FileStream. Shared for
-    /// writing and deletion so that no flock is taken (objects are immutable; gc may unlink one meanwhile, and the
-    /// handle keeps its inode).
+    /// One pread per call into the caller's buffer, no FileStream in between. The file is opened shared for writing
+    /// and deletion so that no flock is taken (objects are immutable; gc may unlink one meanwhile, and the handle
+    /// keeps its inode).
     /// </summary>
-    public SafeFileHandle? OpenHandle(Digest digest)
+    public ValueTask<bool> ReadIntoAsync(Digest digest, Memory<byte> destination, CancellationToken ct = default)
     {
+        SafeFileHandle handle;
         try
         {
-            return File.OpenHandle(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            handle = File.OpenHandle(PathOf(digest), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return null;
+            return ValueTask.FromResult(false);
         }
+
+        using (handle)
+        {
+            var into = destination.Span;
+            var done = 0;
+            while (done < into.Length)
+            {
+                var n = RandomAccess.Read(handle, into[done..], done);
+                if (n == 0)
+                {
+                    throw new IOException($"Object {digest} is shorter on disk than its {into.Length} bytes; the store is damaged (run slacker fsck).");
+                }
+
+                done += n;
+            }
+        }
+
+        return ValueTask.FromResult(true);
     }
 
     public ValueTask<bool> TouchAsync(Digest digest, CancellationToken ct = default) => ValueTask.FromResult(TryTouch(digest));

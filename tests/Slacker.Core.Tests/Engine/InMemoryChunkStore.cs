@@ -52,6 +52,22 @@ public sealed class InMemoryChunkStore : IChunkStore
     public ValueTask<byte[]?> ReadAllAsync(Digest digest, CancellationToken ct = default) =>
         ValueTask.FromResult(_objects.TryGetValue(digest, out var o) ? o.Data.ToArray() : null);
 
+    public ValueTask<bool> ReadIntoAsync(Digest digest, Memory<byte> destination, CancellationToken ct = default)
+    {
+        if (!_objects.TryGetValue(digest, out var o))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        if (o.Data.Length < destination.Length)
+        {
+            throw new IOException($"Object {digest} has {o.Data.Length} bytes, fewer than {destination.Length}.");
+        }
+
+        o.Data.AsMemory(0, destination.Length).CopyTo(destination);
+        return ValueTask.FromResult(true);
+    }
+
     public ValueTask<Stream?> OpenReadAsync(Digest digest, CancellationToken ct = default) =>
         ValueTask.FromResult<Stream?>(_objects.TryGetValue(digest, out var o) ? new MemoryStream(o.Data, writable: false) : null);
 
