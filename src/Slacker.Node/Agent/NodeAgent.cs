@@ -164,13 +164,7 @@ public sealed class NodeAgent : IAsyncDisposable
 
         var cache = Storage.Cache;
         var before = cache.Stats();
-        foreach (var file in Directory.EnumerateFiles(cache.Directory, "*", SearchOption.AllDirectories))
-        {
-            if (Digest.TryParse(Digest.Prefix + Path.GetFileName(file), out var digest))
-            {
-                cache.Remove(digest);
-            }
-        }
+        cache.Clear();
 
         var after = cache.Stats();
         return new PruneCacheResponse(before.Entries - after.Entries, before.Bytes - after.Bytes, after);

@@ -1,19 +1,21 @@
 namespace Slacker.Node.Cache;
 
-/// <summary>One cached blob. Mutable fields are touched with Volatile/Interlocked so a hit takes no lock.</summary>
-internal sealed class CacheEntry(long size, long lastUse, bool verified)
+/// <summary>One cached blob: where its bytes are. Mutable fields are touched with Volatile/Interlocked so a hit takes no lock.</summary>
+internal sealed class CacheEntry(CachePack pack, long offset, int size, bool verified)
 {
-    public long Size { get; } = size;
+    public CachePack Pack { get; } = pack;
 
-    /// <summary>Logical clock of the last hit; eviction drops the smallest first (LRU).</summary>
-    public long LastUse = lastUse;
+    /// <summary>Offset of the blob's first byte in the pack (after its header).</summary>
+    public long Offset { get; } = offset;
+
+    public int Size { get; } = size;
 
     /// <summary>
-    /// False for files found on disk at start: they were written by temp+rename without fsync, so a crash may
-    /// have left them short or garbled. The first read hashes them once.
+    /// False for blobs found in packs at start: packs are not fsynced, so a crash may have left a record
+    /// garbled. The first read hashes it once.
     /// </summary>
     public volatile bool Verified = verified;
 
-    /// <summary>Pinned entries (chunks of a commit in progress) are never evicted.</summary>
+    /// <summary>Pinned entries (chunks of a commit in progress) keep their pack from eviction.</summary>
     public int Pins;
 }

@@ -1,34 +1,43 @@
 using System.Buffers;
 using System.Collections.Concurrent;
-using System.Text;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Slacker.Core.Model;
-using Slacker.Native;
 
 namespace Slacker.Node.Cache;
 
 /// <summary>
-/// The node-wide content-addressed cache: one file per chunk (or block-map page) at
-/// <c>DIR/&lt;first two hex digits&gt;/&lt;64 hex digits&gt;</c>, shared by every volume on the node, bounded in
-/// size with LRU eviction. A blob enters the index only after its file is completely written, so within a
-/// process a name in the index always stands for complete bytes that were verified when they arrived. Files
-/// are not fsynced (the cache can always be refetched): after a restart the index is rebuilt from the
-/// directory and each file is hashed once on its first read, because a crash may have left it short or garbled.
+/// The node-wide content-addressed cache of chunks and block-map pages, shared by every volume on the node and
+/// bounded in size with LRU eviction. Blobs are appended to pack files of up to <see cref="PackBytes"/> under
+/// <c>DIR/packs</c>, each behind a header that names its digest.
+/// <para>
+/// Why packs and not a file per chunk: creating a file costs an inode and a directory entry, which was the largest
+/// single cost of a cold read (and on an ext4 without a journal, every create also scans the inodes freed in the
+/// last minutes, so a cache that evicts got slower the more it evicted). A hit is now one pread on a handle that
+/// stays open, and eviction deletes a few large files instead of thousands of small ones.
+/// </para>
+/// A blob enters the index only after its record is completely written, so within a process an indexed digest
+/// always stands for complete bytes that were verified when they arrived. Packs are not fsynced (the cache can
+/// always be refetched): after a restart the index is rebuilt by scanning the packs' headers, and each blob is
+/// hashed once on its first read, because a crash may have left it garbled.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A node opens its cache once and keeps it for the life of the process; the packs' SafeFileHandles close when the process ends or the packs are deleted.")]
 public sealed partial class ChunkCache
 {
-    // "<dir>/" + "hh/" + 64 hex + NUL.
-    private const int NameTail = 3 + 64 + 1;
+    private const string PacksDirectoryName = "packs";
 
     private readonly ConcurrentDictionary<Digest, CacheEntry> _entries = new();
-    private readonly byte[] _directoryUtf8;
-    private readonly string _tempDirectory;
+
+    // Appends, pack creation and deletion. Hits never take it.
+    private readonly Lock _packLock = new();
+    private readonly Dictionary<int, CachePack> _packs = [];
+    private readonly string _packsDirectory;
     private readonly ILogger _logger;
-    private readonly Lock _evictLock = new();
+    private CachePack? _active;
+    private int _nextPackId;
     private long _bytes;
     private long _clock;
-    private long _tempCounter;
     private long _hits, _misses, _inserts, _evictions, _corrupt;
 
     private ChunkCache(string directory, long capacityBytes, ILogger logger)
@@ -36,19 +45,26 @@ public sealed partial class ChunkCache
         Directory = Path.GetFullPath(directory);
         CapacityBytes = capacityBytes;
         _logger = logger;
-        _directoryUtf8 = Encoding.UTF8.GetBytes(Directory.TrimEnd('/') + "/");
-        _tempDirectory = Path.Combine(Directory, "tmp");
+        _packsDirectory = Path.Combine(Directory, PacksDirectoryName);
+
+        // Sixteen packs or more, so that evicting one drops at most about a sixteenth of the cache; at most
+        // 64 MiB each, so that LRU stays fine-grained; never smaller than a 64 KiB chunk.
+        PackBytes = Math.Clamp(capacityBytes / 16, 64L << 10, 64L << 20);
     }
 
     public string Directory { get; }
 
     public long CapacityBytes { get; }
 
+    /// <summary>A pack takes records until the next one would pass this size (a larger blob gets a pack of its own).</summary>
+    public long PackBytes { get; }
+
+    /// <summary>Blob bytes in the packs on disk (what counts against <see cref="CapacityBytes"/>; headers add 48 bytes per blob).</summary>
     public long Bytes => Interlocked.Read(ref _bytes);
 
     public int Count => _entries.Count;
 
-    /// <summary>Opens (or creates) the cache in <paramref name="directory"/> and indexes the files already there.</summary>
+    /// <summary>Opens (or creates) the cache in <paramref name="directory"/> and indexes the packs already there.</summary>
     public static ChunkCache Open(string directory, long capacityBytes, ILogger? logger = null)
     {
         if (capacityBytes < ChunkGeometry.MaxChunkSize)
@@ -59,6 +75,25 @@ public sealed partial class ChunkCache
         var cache = new ChunkCache(directory, capacityBytes, logger ?? NullLogger.Instance);
         cache.Rebuild();
         return cache;
+    }
+
+    /// <summary>The digests of every blob in the packs under <paramref name="directory"/>, read without opening the cache (tools and tests).</summary>
+    public static IReadOnlyList<Digest> DigestsOnDisk(string directory)
+    {
+        var result = new List<Digest>();
+        var packs = Path.Combine(directory, PacksDirectoryName);
+        if (!System.IO.Directory.Exists(packs))
+        {
+            return result;
+        }
+
+        foreach (var file in System.IO.Directory.EnumerateFiles(packs, "*.pack"))
+        {
+            using var handle = File.OpenHandle(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            result.AddRange(PackScanner.Scan(handle).Records.Select(r => r.Digest));
+        }
+
+        return result;
     }
 
     public ChunkCacheStats Stats() => new(
@@ -79,7 +114,7 @@ public sealed partial class ChunkCache
     /// Bytes past the end of the blob read as zeros (a chunk is zero-padded to the chunk size). False when the blob
     /// is not cached, vanished under eviction, or failed its first-read verification. Allocates nothing.
     /// </summary>
-    public unsafe bool TryRead(Digest digest, int offset, Span<byte> destination)
+    public bool TryRead(Digest digest, int offset, Span<byte> destination)
     {
         if (TryReadStaged(digest, offset, destination))
         {
@@ -87,74 +122,26 @@ public sealed partial class ChunkCache
             return true;
         }
 
-        if (!_entries.TryGetValue(digest, out var entry))
+        if (!_entries.TryGetValue(digest, out var entry) || (!entry.Verified && !Verify(digest, entry)))
         {
             Interlocked.Increment(ref _misses);
             return false;
         }
 
-        if (!entry.Verified && !Verify(digest, entry))
+        var available = Math.Clamp(entry.Size - offset, 0, destination.Length);
+        if (!TryReadBlob(digest, entry, offset, destination[..available]))
         {
             Interlocked.Increment(ref _misses);
             return false;
         }
 
-        Span<byte> path = stackalloc byte[_directoryUtf8.Length + NameTail];
-        FormatPath(digest, path);
-        int fd;
-        fixed (byte* p = path)
-        {
-            fd = Libc.Open(p, Libc.O_RDONLY | Libc.O_CLOEXEC, 0);
-        }
-
-        if (fd < 0)
-        {
-            // Evicted between the lookup and the open: a plain miss.
-            Forget(digest, entry);
-            Interlocked.Increment(ref _misses);
-            return false;
-        }
-
-        try
-        {
-            var done = 0;
-            fixed (byte* d = destination)
-            {
-                while (done < destination.Length)
-                {
-                    var n = Libc.Pread(fd, d + done, (nuint)(destination.Length - done), offset + done);
-                    if (n < 0)
-                    {
-                        var errno = Libc.LastErrno;
-                        if (errno == Libc.EINTR)
-                        {
-                            continue;
-                        }
-
-                        throw new IOException($"Reading cached blob {digest} failed: {Libc.ErrnoText(errno)}. Check the disk under {Directory}.");
-                    }
-
-                    if (n == 0)
-                    {
-                        destination[done..].Clear();
-                        break;
-                    }
-
-                    done += (int)n;
-                }
-            }
-        }
-        finally
-        {
-            Libc.Close(fd);
-        }
-
-        Volatile.Write(ref entry.LastUse, Interlocked.Increment(ref _clock));
+        destination[available..].Clear();
+        Volatile.Write(ref entry.Pack.LastUse, Interlocked.Increment(ref _clock));
         Interlocked.Increment(ref _hits);
         return true;
     }
 
-    /// <summary>The whole blob (used for block-map pages and roots), or null when it is not cached.</summary>
+    /// <summary>The whole blob (block-map pages, roots, a commit's chunks), or null when it is not cached.</summary>
     public byte[]? TryReadAll(Digest digest)
     {
         if (StagedCopy(digest) is { } staged)
@@ -167,65 +154,48 @@ public sealed partial class ChunkCache
             return null;
         }
 
-        try
+        var bytes = GC.AllocateUninitializedArray<byte>(entry.Size);
+        if (!TryReadBlob(digest, entry, 0, bytes))
         {
-            var bytes = File.ReadAllBytes(PathOf(digest));
-            Volatile.Write(ref entry.LastUse, Interlocked.Increment(ref _clock));
-            return bytes;
-        }
-        catch (FileNotFoundException)
-        {
-            Forget(digest, entry);
             return null;
         }
+
+        Volatile.Write(ref entry.Pack.LastUse, Interlocked.Increment(ref _clock));
+        return bytes;
     }
 
     /// <summary>
     /// Stores bytes that the caller has verified against <paramref name="digest"/>. A blob already present is left
-    /// alone (same name, same bytes). <paramref name="pin"/> keeps it from eviction until <see cref="Unpin"/>.
+    /// alone (same name, same bytes). <paramref name="pin"/> keeps it (and its pack) from eviction until
+    /// <see cref="Unpin"/>.
     /// </summary>
     public void Put(Digest digest, ReadOnlySpan<byte> data, bool pin = false)
     {
-        if (_entries.TryGetValue(digest, out var existing))
+        if (_entries.TryGetValue(digest, out var existing) && (!pin || TryPin(digest, existing)))
         {
-            if (pin)
-            {
-                Interlocked.Increment(ref existing.Pins);
-                if (_entries.TryGetValue(digest, out var still) && ReferenceEquals(still, existing))
-                {
-                    return;
-                }
+            return;
+        }
 
-                // Evicted while we pinned it: write it again below.
-            }
-            else
+        lock (_packLock)
+        {
+            // A racing Put of the same bytes may have won while this one waited for the lock.
+            if (_entries.TryGetValue(digest, out existing) && (!pin || TryPin(digest, existing)))
             {
                 return;
             }
-        }
 
-        if (!TryCreateExclusive(digest, data))
-        {
-            // The name exists (a leftover, or a racing writer of the same bytes): replace it atomically.
-            var final = PathOf(digest);
-            var temp = Path.Combine(_tempDirectory, $"{digest.Hex}.{Environment.ProcessId}.{Interlocked.Increment(ref _tempCounter)}");
-            using (var handle = File.OpenHandle(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, FileOptions.None, data.Length))
-            {
-                RandomAccess.Write(handle, data, 0);
-            }
-
-            File.Move(temp, final, overwrite: true);
-        }
-
-        var entry = new CacheEntry(data.Length, Interlocked.Increment(ref _clock), verified: true) { Pins = pin ? 1 : 0 };
-        if (_entries.TryAdd(digest, entry))
-        {
+            var pack = PackFor(data.Length);
+            var offset = pack.Length;
+            Append(pack, digest, data);
+            var entry = new CacheEntry(pack, offset + PackRecordHeader.Size, data.Length, verified: true) { Pins = pin ? 1 : 0 };
+            pack.Length = offset + PackRecordHeader.Size + data.Length;
+            pack.BlobBytes += data.Length;
+            pack.Digests.Add(digest);
+            pack.Live++;
+            pack.LastUse = Interlocked.Increment(ref _clock);
+            _entries[digest] = entry;
             Interlocked.Add(ref _bytes, data.Length);
             Interlocked.Increment(ref _inserts);
-        }
-        else if (pin && _entries.TryGetValue(digest, out var raced))
-        {
-            Interlocked.Increment(ref raced.Pins);
         }
 
         if (Bytes > CapacityBytes)
@@ -242,7 +212,7 @@ public sealed partial class ChunkCache
         }
     }
 
-    /// <summary>Drops a blob (e.g. one that failed verification).</summary>
+    /// <summary>Drops a blob (e.g. one that failed verification). Its bytes stay on disk until its pack goes.</summary>
     public void Remove(Digest digest)
     {
         Unstage(digest);
@@ -252,78 +222,114 @@ public sealed partial class ChunkCache
         }
     }
 
-    public string PathOf(Digest digest)
+    /// <summary>Drops every unpinned blob and deletes the packs left without one (the benchmark's cold start).</summary>
+    public void Clear()
     {
-        var hex = digest.Hex;
-        return Path.Combine(Directory, hex[..2], hex);
-    }
-
-    /// <summary>
-    /// The common case of <see cref="Put"/> in three syscalls: create the final name exclusively and write it. No
-    /// reader can see the file half-written, because the index learns of it only afterwards; a crash can leave it
-    /// short, which the first read after the restart catches (entries found at start are verified once).
-    /// </summary>
-    private unsafe bool TryCreateExclusive(Digest digest, ReadOnlySpan<byte> data)
-    {
-        Span<byte> path = stackalloc byte[_directoryUtf8.Length + NameTail];
-        FormatPath(digest, path);
-        int fd;
-        fixed (byte* p = path)
+        foreach (var digest in _staged.Keys)
         {
-            fd = Libc.Open(p, Libc.O_WRONLY | Libc.O_CREAT | Libc.O_EXCL | Libc.O_CLOEXEC, 0x1A4 /* 0644 */);
+            Unstage(digest);
         }
 
-        if (fd < 0)
+        foreach (var (digest, entry) in _entries)
         {
-            var errno = Libc.LastErrno;
-            return errno == Libc.EEXIST
-                ? false
-                : throw new IOException($"Creating cached blob {digest} under {Directory} failed: {Libc.ErrnoText(errno)}. Check space and permissions there.");
-        }
-
-        try
-        {
-            fixed (byte* d = data)
+            if (Volatile.Read(ref entry.Pins) == 0)
             {
-                var done = 0;
-                while (done < data.Length)
-                {
-                    var n = Libc.Pwrite(fd, d + done, (nuint)(data.Length - done), done);
-                    if (n < 0)
-                    {
-                        var errno = Libc.LastErrno;
-                        if (errno == Libc.EINTR)
-                        {
-                            continue;
-                        }
-
-                        throw new IOException($"Writing cached blob {digest} under {Directory} failed: {Libc.ErrnoText(errno)}. Free space there or lower the cache size.");
-                    }
-
-                    done += (int)n;
-                }
+                Forget(digest, entry);
             }
         }
-        catch
-        {
-            Libc.Close(fd);
-            TryDelete(PathOf(digest));
-            throw;
-        }
-
-        Libc.Close(fd);
-        return true;
     }
 
-    private void FormatPath(Digest digest, Span<byte> path)
+    /// <summary>Where a blob's bytes are on disk (tests damage them there, as a crash would).</summary>
+    internal (string Path, long Offset, int Length)? Locate(Digest digest) =>
+        _entries.TryGetValue(digest, out var entry) ? (entry.Pack.Path, entry.Offset, entry.Size) : null;
+
+    private bool TryPin(Digest digest, CacheEntry entry)
     {
-        _directoryUtf8.CopyTo(path);
-        var rest = path[_directoryUtf8.Length..];
-        Convert.TryToHexStringLower(digest.AsSpan(), rest[3..], out _);
-        rest[0] = rest[3];
-        rest[1] = rest[4];
-        rest[2] = (byte)'/';
-        rest[^1] = 0;
+        Interlocked.Increment(ref entry.Pins);
+
+        // Evicted while we pinned it: the caller writes it again.
+        return _entries.TryGetValue(digest, out var still) && ReferenceEquals(still, entry);
+    }
+
+    /// <summary>The pack the next record of <paramref name="length"/> bytes goes to. Under the pack lock.</summary>
+    private CachePack PackFor(int length)
+    {
+        if (_active is { } active && (active.Length == 0 || active.Length + PackRecordHeader.Size + length <= PackBytes))
+        {
+            return active;
+        }
+
+        var id = _nextPackId++;
+        var path = Path.Combine(_packsDirectory, CachePack.FileName(id));
+        try
+        {
+            var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+            _active = new CachePack(id, path, handle, 0);
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"Creating cache pack {path} failed: {e.Message} Check space and permissions under {Directory}.", e);
+        }
+
+        _packs.Add(id, _active);
+        return _active;
+    }
+
+    /// <summary>Writes one record at the end of <paramref name="pack"/>; on failure cuts the pack back to its last complete record.</summary>
+    private void Append(CachePack pack, Digest digest, ReadOnlySpan<byte> data)
+    {
+        var header = PackRecordHeader.For(digest, data.Length);
+        try
+        {
+            RandomAccess.Write(pack.Handle, MemoryMarshal.AsBytes(new ReadOnlySpan<PackRecordHeader>(in header)), pack.Length);
+            RandomAccess.Write(pack.Handle, data, pack.Length + PackRecordHeader.Size);
+        }
+        catch (IOException e)
+        {
+            try
+            {
+                RandomAccess.SetLength(pack.Handle, pack.Length);
+            }
+            catch (IOException)
+            {
+                // The next restart's scan stops at the torn record just the same.
+            }
+
+            throw new IOException($"Writing chunk {digest} to cache pack {pack.Path} failed: {e.Message} Free space under {Directory} or lower the node's cache size.", e);
+        }
+    }
+
+    /// <summary>Reads part of a blob; false (and the entry dropped) when its pack went or its bytes are not all there.</summary>
+    private bool TryReadBlob(Digest digest, CacheEntry entry, int offset, Span<byte> destination)
+    {
+        var done = 0;
+        try
+        {
+            while (done < destination.Length)
+            {
+                var n = RandomAccess.Read(entry.Pack.Handle, destination[done..], entry.Offset + offset + done);
+                if (n == 0)
+                {
+                    _logger.LogWarning("Chunk cache: {Digest} ends early in {Pack} (cut short by a crash); dropped it, it will be fetched again.", digest, entry.Pack.Path);
+                    Interlocked.Increment(ref _corrupt);
+                    Forget(digest, entry);
+                    return false;
+                }
+
+                done += n;
+            }
+        }
+        catch (ObjectDisposedException)
+        {
+            // Its pack was evicted between the lookup and the read: a plain miss.
+            return false;
+        }
+        catch (IOException e)
+        {
+            throw new IOException($"Reading cached blob {digest} from {entry.Pack.Path} failed: {e.Message} Check the disk under {Directory}.", e);
+        }
+
+        return true;
     }
 
     private bool Verify(Digest digest, CacheEntry entry)
@@ -335,29 +341,23 @@ public sealed partial class ChunkCache
             return true;
         }
 
-        var buffer = ArrayPool<byte>.Shared.Rent((int)entry.Size);
+        var buffer = ArrayPool<byte>.Shared.Rent(entry.Size);
         try
         {
-            int read;
-            try
+            var blob = buffer.AsSpan(0, entry.Size);
+            if (!TryReadBlob(digest, entry, 0, blob))
             {
-                using var handle = File.OpenHandle(PathOf(digest));
-                read = RandomAccess.Read(handle, buffer.AsSpan(0, (int)entry.Size), 0);
-            }
-            catch (FileNotFoundException)
-            {
-                Forget(digest, entry);
                 return false;
             }
 
-            if (read == entry.Size && digest.Matches(buffer.AsSpan(0, read)))
+            if (digest.Matches(blob))
             {
                 entry.Verified = true;
                 return true;
             }
 
             Interlocked.Increment(ref _corrupt);
-            _logger.LogWarning("Chunk cache: {Path} does not hash to {Digest} (damaged by a crash or on disk); dropped it, it will be fetched again.", PathOf(digest), digest);
+            _logger.LogWarning("Chunk cache: the blob at offset {Offset} of {Pack} does not hash to {Digest} (damaged by a crash or on disk); dropped it, it will be fetched again.", entry.Offset, entry.Pack.Path, digest);
             Forget(digest, entry);
             return false;
         }
@@ -369,21 +369,48 @@ public sealed partial class ChunkCache
 
     private void Forget(Digest digest, CacheEntry entry)
     {
-        if (_entries.TryRemove(new KeyValuePair<Digest, CacheEntry>(digest, entry)))
+        if (!_entries.TryRemove(new KeyValuePair<Digest, CacheEntry>(digest, entry)))
         {
-            Interlocked.Add(ref _bytes, -entry.Size);
-            TryDelete(PathOf(digest));
+            return;
+        }
+
+        lock (_packLock)
+        {
+            if (--entry.Pack.Live == 0)
+            {
+                DeletePack(entry.Pack);
+            }
+        }
+    }
+
+    /// <summary>Removes a pack with no live entry from disk and from the byte count. Under the pack lock.</summary>
+    private void DeletePack(CachePack pack)
+    {
+        if (!_packs.Remove(pack.Id))
+        {
+            return;
+        }
+
+        if (ReferenceEquals(_active, pack))
+        {
+            _active = null;
+        }
+
+        Interlocked.Add(ref _bytes, -pack.BlobBytes);
+        pack.Dispose();
+        try
+        {
+            File.Delete(pack.Path);
+        }
+        catch (IOException e)
+        {
+            _logger.LogWarning("Chunk cache: deleting {Pack} failed: {Error}", pack.Path, e.Message);
         }
     }
 
     private void Evict()
     {
-        if (!_evictLock.TryEnter())
-        {
-            return; // another thread is already evicting
-        }
-
-        try
+        lock (_packLock)
         {
             // Drop to 90% so that eviction runs once per batch of inserts, not on every insert.
             var target = CapacityBytes / 10 * 9;
@@ -392,85 +419,87 @@ public sealed partial class ChunkCache
                 return;
             }
 
-            var candidates = new List<KeyValuePair<Digest, CacheEntry>>(_entries.Count);
-            foreach (var pair in _entries)
-            {
-                if (Volatile.Read(ref pair.Value.Pins) == 0)
-                {
-                    candidates.Add(pair);
-                }
-            }
-
-            candidates.Sort(static (a, b) => Volatile.Read(ref a.Value.LastUse).CompareTo(Volatile.Read(ref b.Value.LastUse)));
-            foreach (var (digest, entry) in candidates)
+            // The pack being filled goes last: it holds what was just fetched.
+            var candidates = _packs.Values.OrderBy(p => ReferenceEquals(p, _active)).ThenBy(p => Volatile.Read(ref p.LastUse)).ToList();
+            foreach (var pack in candidates)
             {
                 if (Bytes <= target)
                 {
                     break;
                 }
 
-                if (Volatile.Read(ref entry.Pins) == 0 && _entries.TryRemove(new KeyValuePair<Digest, CacheEntry>(digest, entry)))
+                if (pack.Digests.Any(d => _entries.TryGetValue(d, out var e) && ReferenceEquals(e.Pack, pack) && Volatile.Read(ref e.Pins) > 0))
                 {
-                    Interlocked.Add(ref _bytes, -entry.Size);
-                    Interlocked.Increment(ref _evictions);
-                    TryDelete(PathOf(digest));
+                    continue;
                 }
+
+                foreach (var digest in pack.Digests)
+                {
+                    if (_entries.TryGetValue(digest, out var entry) && ReferenceEquals(entry.Pack, pack)
+                        && _entries.TryRemove(new KeyValuePair<Digest, CacheEntry>(digest, entry)))
+                    {
+                        Interlocked.Increment(ref _evictions);
+                    }
+                }
+
+                DeletePack(pack);
             }
-        }
-        finally
-        {
-            _evictLock.Exit();
         }
     }
 
     private void Rebuild()
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        if (System.IO.Directory.Exists(_tempDirectory))
-        {
-            // Leftovers of writes that a crash interrupted before their rename.
-            System.IO.Directory.Delete(_tempDirectory, recursive: true);
-        }
+        System.IO.Directory.CreateDirectory(_packsDirectory);
+        DropOneFilePerChunkLayout();
 
-        System.IO.Directory.CreateDirectory(_tempDirectory);
-        for (var i = 0; i < 256; i++)
+        var files = new List<(int Id, string Path)>();
+        foreach (var file in System.IO.Directory.EnumerateFiles(_packsDirectory))
         {
-            // Made once here so that Put never has to.
-            System.IO.Directory.CreateDirectory(Path.Combine(Directory, i.ToString("x2", System.Globalization.CultureInfo.InvariantCulture)));
-        }
-
-        var found = new List<(Digest Digest, long Size, DateTime Time)>();
-        foreach (var fanout in System.IO.Directory.EnumerateDirectories(Directory))
-        {
-            var prefix = Path.GetFileName(fanout);
-            if (prefix.Length != 2)
+            if (CachePack.TryParseId(Path.GetFileName(file), out var id))
             {
-                continue;
+                files.Add((id, file));
+            }
+        }
+
+        // In write order, so that a blob found twice keeps its newer copy and LRU starts from the write order.
+        files.Sort(static (a, b) => a.Id.CompareTo(b.Id));
+        foreach (var (id, path) in files)
+        {
+            _nextPackId = Math.Max(_nextPackId, id + 1);
+            var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
+            var scan = PackScanner.Scan(handle);
+            if (scan.End < RandomAccess.GetLength(handle))
+            {
+                _logger.LogWarning("Chunk cache: {Pack} ends in a torn record (a crash cut an append short); cut it back to {End} bytes.", path, scan.End);
+                RandomAccess.SetLength(handle, scan.End);
             }
 
-            foreach (var file in new DirectoryInfo(fanout).EnumerateFiles())
+            var pack = new CachePack(id, path, handle, scan.End) { LastUse = ++_clock };
+            _packs.Add(id, pack);
+            foreach (var record in scan.Records)
             {
-                if (file.Name.Length == 64 && file.Name.StartsWith(prefix, StringComparison.Ordinal)
-                    && Digest.TryParse(Digest.Prefix + file.Name, out var digest))
+                pack.Digests.Add(record.Digest);
+                pack.BlobBytes += record.Length;
+                if (_entries.TryGetValue(record.Digest, out var older))
                 {
-                    found.Add((digest, file.Length, file.LastWriteTimeUtc));
+                    older.Pack.Live--;
                 }
+
+                _entries[record.Digest] = new CacheEntry(pack, record.Offset, record.Length, verified: false);
+                pack.Live++;
             }
+
+            _bytes += pack.BlobBytes;
         }
 
-        // Older files first, so the rebuilt LRU order roughly follows insertion order.
-        found.Sort(static (a, b) => a.Time.CompareTo(b.Time));
-        foreach (var (digest, size, _) in found)
+        foreach (var pack in _packs.Values.Where(p => p.Live == 0).ToList())
         {
-            if (_entries.TryAdd(digest, new CacheEntry(size, ++_clock, verified: false)))
-            {
-                _bytes += size;
-            }
+            DeletePack(pack);
         }
 
-        if (found.Count > 0)
+        if (!_entries.IsEmpty)
         {
-            _logger.LogInformation("Chunk cache {Directory}: {Count} blobs, {Bytes} bytes found at start.", Directory, found.Count, _bytes);
+            _logger.LogInformation("Chunk cache {Directory}: {Count} blobs, {Bytes} bytes in {Packs} packs found at start.", Directory, _entries.Count, _bytes, _packs.Count);
         }
 
         if (Bytes > CapacityBytes)
@@ -479,15 +508,23 @@ public sealed partial class ChunkCache
         }
     }
 
-    private static void TryDelete(string path)
+    /// <summary>Nodes before the packs kept a file per blob in DIR/hh/ and wrote through DIR/tmp; that cache is dropped, not converted.</summary>
+    private void DropOneFilePerChunkLayout()
     {
-        try
+        var dropped = 0;
+        foreach (var directory in System.IO.Directory.EnumerateDirectories(Directory))
         {
-            File.Delete(path);
+            var name = Path.GetFileName(directory);
+            if (name == "tmp" || (name.Length == 2 && Uri.IsHexDigit(name[0]) && Uri.IsHexDigit(name[1])))
+            {
+                dropped += System.IO.Directory.EnumerateFiles(directory).Count();
+                System.IO.Directory.Delete(directory, recursive: true);
+            }
         }
-        catch (IOException)
+
+        if (dropped > 0)
         {
-            // Already gone; eviction and verification can race on the same file.
+            _logger.LogInformation("Chunk cache {Directory}: dropped {Count} blobs of the old one-file-per-blob layout; they will be fetched again when read.", Directory, dropped);
         }
     }
 }

@@ -73,7 +73,8 @@ public static class VolumeCommitter
 
             var digests = entries.Select(e => e.Digest).ToList();
             var (uploadedChunks, uploadedBytes) = await ChunkUploader.UploadMissingAsync(
-                node.Store, digests, d => File.ReadAllBytes(node.Cache.PathOf(d)), node.Options.UploadParallelism, cancellationToken);
+                node.Store, digests, d => node.Cache.TryReadAll(d)
+                    ?? throw new InvalidOperationException($"Chunk {d} of the commit left the node cache although it is pinned; this is a bug, please report it."), node.Options.UploadParallelism, cancellationToken);
             await ChunkUploader.UpdateMapAsync(node.Store, volume.VolumeId, entries, node.Options.MapBatchSize, cancellationToken);
             var snapshot = await node.Store.SnapshotAsync(volume.VolumeId, label, cancellationToken);
             await volume.CompleteCommitAsync(Digest.Parse(snapshot.Id), indexes, cancellationToken);

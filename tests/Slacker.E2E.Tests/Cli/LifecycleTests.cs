@@ -2,6 +2,7 @@ using System.Text.Json;
 using Slacker.Core.Api;
 using Slacker.Core.Model;
 using Slacker.E2E.Tests.Fixtures;
+using Slacker.Node.Cache;
 
 namespace Slacker.E2E.Tests.Cli;
 
@@ -146,9 +147,9 @@ public sealed class LifecycleTests : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = new Uri(_cluster.ServerUrl) };
         var root = await new BlockStoreClient(http).GetRootAsync(Digest.Parse(_snapshot));
         var metadata = new HashSet<string>(root.Pages.ToArray().Where(p => !p.IsZero).Select(p => p.Hex)) { Digest.Parse(_snapshot).Hex };
-        var cached = Directory.EnumerateFiles(Path.Join(_cluster.NodeData, "cache"), "*", SearchOption.AllDirectories)
-            .Select(Path.GetFileName)
-            .Where(name => name!.Length == 64 && !metadata.Contains(name))
+        var cached = ChunkCache.DigestsOnDisk(Path.Join(_cluster.NodeData, "cache"))
+            .Where(digest => !metadata.Contains(digest.Hex))
+            .Distinct()
             .Count();
         Assert.True(cached > 0, "the containers fetched nothing");
         Assert.Equal(cached, served);

@@ -110,13 +110,17 @@ internal static class NodeBenchmark
         {
             loads.Add(File.ReadAllText("/proc/loadavg").Split(' ')[0]);
             Quiesce(harness);
-            local.Add(ReadLocal(harness, image));
+            using (Profiler.Start($"local-{run}"))
+            {
+                local.Add(ReadLocal(harness, image));
+            }
+
             var coldNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub($"node-coldseq-{run}") }, harness.Store);
             Quiesce(harness);
             var nodeCpu = CpuSeconds("self");
             var serverCpu = CpuSeconds(harness.Server.Pid.ToString(CultureInfo.InvariantCulture));
             var threads = ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList();
-            using (Profiler.Start($"cold-{run}", Environment.ProcessId, harness.Server.Pid))
+            using (Profiler.Start($"cold-{run}"))
             {
                 cold.Add(await ReadLazyAsync(harness, coldNode, import.Snapshot.Id));
             }
@@ -126,7 +130,11 @@ internal static class NodeBenchmark
             LogThreadCpu(threads, ThreadCpu(Environment.ProcessId).Concat(ThreadCpu(harness.Server.Pid)).ToList(), log);
             coldRoots.Add(coldNode.Paths.Root);
             Quiesce(harness);
-            warm.Add(await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id));
+            using (Profiler.Start($"warm-{run}"))
+            {
+                warm.Add(await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id));
+            }
+
             log($"run {run} (load {loads[^1]}): local {local[^1]:0} MiB/s, cold {cold[^1]:0} MiB/s (CPU s: node {coldNodeCpu[^1]:0.00}, server {coldServerCpu[^1]:0.00}), warm {warm[^1]:0} MiB/s");
         }
 

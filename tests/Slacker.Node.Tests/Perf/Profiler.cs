@@ -4,8 +4,9 @@ using System.Globalization;
 namespace Slacker.Node.Tests.Perf;
 
 /// <summary>
-/// `perf record` of the given processes while a measurement runs, when SLACKER_PERF_RECORD names a directory
-/// (run with DOTNET_PerfMapEnabled=1 so that perf can name JIT-compiled frames). Stopped by its own PID.
+/// `perf record` while a measurement runs, when SLACKER_PERF_RECORD names a directory (run with
+/// DOTNET_PerfMapEnabled=1 so that perf can name JIT-compiled frames). System-wide, because much of a read's cost is
+/// in kernel threads that belong to no process of ours (the loop driver's workers, writeback). Stopped by its own PID.
 /// </summary>
 internal sealed class Profiler : IDisposable
 {
@@ -13,7 +14,7 @@ internal sealed class Profiler : IDisposable
 
     private Profiler(Process? perf) => _perf = perf;
 
-    public static Profiler Start(string name, params int[] pids)
+    public static Profiler Start(string name)
     {
         var directory = Environment.GetEnvironmentVariable("SLACKER_PERF_RECORD");
         if (string.IsNullOrEmpty(directory))
@@ -23,7 +24,7 @@ internal sealed class Profiler : IDisposable
 
         Directory.CreateDirectory(directory);
         var start = new ProcessStartInfo("perf") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-        foreach (var argument in new[] { "record", "-F", "499", "-g", "-o", Path.Combine(directory, name + ".data"), "-p", string.Join(',', pids.Select(p => p.ToString(CultureInfo.InvariantCulture))) })
+        foreach (var argument in new[] { "record", "-F", "999", "-g", "-a", "-o", Path.Combine(directory, name + ".data") })
         {
             start.ArgumentList.Add(argument);
         }
