@@ -100,9 +100,10 @@ internal static class NodeBenchmark
 
         // Deleted only after the last run: this VM's root ext4 has no journal, and there ext4's inode allocator skips
         // every inode freed in the last 60 s (360 s while its inode-table block is dirty, which new files in the
-        // same block make it) with a linear scan, so deleting 8 000 cache files of one run would make every
-        // cache-file create of the next run pay for them (measured: up to 60 % of the node's CPU time). For the
-        // same reason, start a measurement at least 6 minutes after the last mass deletion on that file system.
+        // same block make it) with a linear scan. The cache is a few pack files now, but a build from before the
+        // packs (compared with this harness) made 8 000 files per run, and deleting them made every file create
+        // of the next run pay (measured: up to 60 % of the node's CPU time). For the same reason, start such a
+        // measurement at least 6 minutes after the last mass deletion on that file system.
         var coldRoots = new List<string>();
         var seqWarmNode = NodeStorage.Open(new NodeOptions { Root = harness.Directory.Sub("node-warmseq") }, harness.Store);
         await ReadLazyAsync(harness, seqWarmNode, import.Snapshot.Id); // fills the warm cache
