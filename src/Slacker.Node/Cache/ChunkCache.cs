@@ -17,13 +17,15 @@ namespace Slacker.Node.Cache;
 /// last minutes, so a cache that evicts got slower the more it evicted). A hit is now one pread on a handle that
 /// stays open, and eviction deletes a few large files instead of thousands of small ones.
 /// </para>
+/// Fetched chunks are appended on the thread that receives them: an append is two pwrites into a pack that is
+/// already open, cheaper than the copy into memory and the write-behind queue that it replaced.
 /// A blob enters the index only after its record is completely written, so within a process an indexed digest
 /// always stands for complete bytes that were verified when they arrived. Packs are not fsynced (the cache can
 /// always be refetched): after a restart the index is rebuilt by scanning the packs' headers, and each blob is
 /// hashed once on its first read, because a crash may have left it garbled.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A node opens its cache once and keeps it for the life of the process; the packs' SafeFileHandles close when the process ends or the packs are deleted.")]
-public sealed partial class ChunkCache
+public sealed class ChunkCache
 {
     private const string PacksDirectoryName = "packs";
 
@@ -106,8 +108,7 @@ public sealed partial class ChunkCache
         Interlocked.Read(ref _evictions),
         Interlocked.Read(ref _corrupt));
 
-    public bool Contains(Digest digest) =>
-        _entries.ContainsKey(digest) || (Volatile.Read(ref _stagedCount) > 0 && _staged.ContainsKey(digest));
+    public bool Contains(Digest digest) => _entries.ContainsKey(digest);
 
     /// <summary>
     /// Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/> of the cached blob.
@@ -116,12 +117,6 @@ public sealed partial class ChunkCache
     /// </summary>
     public bool TryRead(Digest digest, int offset, Span<byte> destination)
     {
-        if (TryReadStaged(digest, offset, destination))
-        {
-            Interlocked.Increment(ref _hits);
-            return true;
-        }
-
         if (!_entries.TryGetValue(digest, out var entry) || (!entry.Verified && !Verify(digest, entry)))
         {
             Interlocked.Increment(ref _misses);
@@ -144,11 +139,6 @@ public sealed partial class ChunkCache
     /// <summary>The whole blob (block-map pages, roots, a commit's chunks), or null when it is not cached.</summary>
     public byte[]? TryReadAll(Digest digest)
     {
-        if (StagedCopy(digest) is { } staged)
-        {
-            return staged;
-        }
-
         if (!_entries.TryGetValue(digest, out var entry) || (!entry.Verified && !Verify(digest, entry)))
         {
             return null;
@@ -215,7 +205,6 @@ public sealed partial class ChunkCache
     /// <summary>Drops a blob (e.g. one that failed verification). Its bytes stay on disk until its pack goes.</summary>
     public void Remove(Digest digest)
     {
-        Unstage(digest);
         if (_entries.TryGetValue(digest, out var entry))
         {
             Forget(digest, entry);
@@ -225,11 +214,6 @@ public sealed partial class ChunkCache
     /// <summary>Drops every unpinned blob and deletes the packs left without one (the benchmark's cold start).</summary>
     public void Clear()
     {
-        foreach (var digest in _staged.Keys)
-        {
-            Unstage(digest);
-        }
-
         foreach (var (digest, entry) in _entries)
         {
             if (Volatile.Read(ref entry.Pins) == 0)

@@ -104,8 +104,8 @@ public sealed class ChunkFetcher
     /// <summary>True while a fetch of <paramref name="digest"/> is under way.</summary>
     public bool IsPending(Digest digest) => _chunkFlights.ContainsKey(digest);
 
-    /// <summary>True while any chunk fetch is under way or a fetched chunk's cache file is not written yet (tests wait for prefetches with it).</summary>
-    public bool IsPendingAny => !_chunkFlights.IsEmpty || _cache.PendingWrites > 0;
+    /// <summary>True while any chunk fetch is under way (tests wait for prefetches with it).</summary>
+    public bool IsPendingAny => !_chunkFlights.IsEmpty;
 
     /// <summary>A block-map page, from the cache or the server, verified; blocks up to <see cref="Timeout"/>.</summary>
     public byte[] GetPage(Digest page)
@@ -259,8 +259,7 @@ public sealed class ChunkFetcher
 
         try
         {
-            // Readable from memory at once; the file is written off this thread (the one parsing the batch stream).
-            _cache.Stage(digest, data);
+            _cache.Put(digest, data);
         }
         catch (Exception e)
         {

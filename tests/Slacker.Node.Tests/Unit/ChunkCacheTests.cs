@@ -28,38 +28,7 @@ public sealed class ChunkCacheTests
         Assert.True(cache.TryRead(digest, 8192, part));
         Assert.Equal(data.AsSpan(8192, 4096).ToArray(), part);
         Assert.Equal([digest], ChunkCache.DigestsOnDisk(dir.Path));
-    }
-
-    [Fact]
-    public async Task A_staged_chunk_is_readable_at_once_and_its_file_is_written_behind()
-    {
-        using var dir = new TempDirectory();
-        var cache = ChunkCache.Open(dir.Path, 16 << 20);
-        var data = Blob(5, 1000);
-        var digest = Digest.Compute(data);
-
-        cache.Stage(digest, data);
-        Assert.True(cache.Contains(digest));
-        var buffer = new byte[2000];
-        Array.Fill(buffer, (byte)0xAA);
-        Assert.True(cache.TryRead(digest, 500, buffer));
-        Assert.Equal(data[500..], buffer[..500]);
-        Assert.All(buffer[500..], b => Assert.Equal(0, b));
-        Assert.Equal(data, cache.TryReadAll(digest));
-
-        for (var i = 0; i < 500 && cache.PendingWrites > 0; i++)
-        {
-            await Task.Delay(10);
-        }
-
-        Assert.Equal(0, cache.PendingWrites);
         Assert.Equal(data, OnDisk(cache, digest));
-        Assert.Equal(1, cache.Count);
-
-        // The file survives a restart like any other entry.
-        var reopened = ChunkCache.Open(dir.Path, 16 << 20);
-        Assert.True(reopened.TryRead(digest, 0, buffer.AsSpan(0, 1000)));
-        Assert.Equal(data, buffer[..1000]);
     }
 
     [Fact]
