@@ -12,13 +12,14 @@ namespace Slacker.Node.Cache;
 /// bounded in size with LRU eviction. Blobs are appended to pack files of up to <see cref="PackBytes"/> under
 /// <c>DIR/packs</c>, each behind a header that names its digest.
 /// <para>
-/// Why packs and not a file per chunk: creating a file costs an inode and a directory entry, which was the largest
-/// single cost of a cold read (and on an ext4 without a journal, every create also scans the inodes freed in the
+/// Why packs and not a file per chunk: creating a file costs an inode and a directory entry, which with the write
+/// was the largest share of a cold read's CPU (and on an ext4 without a journal, every create also scans the inodes freed in the
 /// last minutes, so a cache that evicts got slower the more it evicted). A hit is now one pread on a handle that
 /// stays open, and eviction deletes a few large files instead of thousands of small ones.
 /// </para>
 /// Fetched chunks are appended on the thread that receives them: an append is two pwrites into a pack that is
-/// already open, cheaper than the copy into memory and the write-behind queue that it replaced.
+/// already open, so the in-memory staging and write-behind queue that once hid file creation from that thread
+/// bought nothing measurable any more.
 /// A blob enters the index only after its record is completely written, so within a process an indexed digest
 /// always stands for complete bytes that were verified when they arrived. Packs are not fsynced (the cache can
 /// always be refetched): after a restart the index is rebuilt by scanning the packs' headers, and each blob is
