@@ -124,6 +124,8 @@ public sealed class SlackerCluster : IAsyncDisposable
         await Server.StopAsync();
         Server.Dispose();
 
+        KillLeftoverContainers();
+
         // A failed test may have left mounts; they are ours (under Root), so remove them before deleting files.
         // FUSE connections first: a node killed in the middle of a detach keeps a thread in an unmount that waits
         // for its own dead FUSE server, and only an abort lets that process (and the loop device) go.
@@ -133,6 +135,63 @@ public sealed class SlackerCluster : IAsyncDisposable
         if (MountsUnderRoot().Count == 0)
         {
             Directory.Delete(Root, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Containers that a failed test left running (say its node was killed and never restarted). Each holds its
+    /// root file system's mount, and with it the loop device, in its own mount namespace, where no unmount of ours
+    /// reaches. Their PIDs are in the nodes' pid files, and a process counts as ours only if its parent is the
+    /// OCI runtime started on a bundle under <see cref="Root"/> (a recycled PID would have another parent).
+    /// </summary>
+    private void KillLeftoverContainers()
+    {
+        foreach (var node in Directory.EnumerateDirectories(Root, "node*"))
+        {
+            var containers = Path.Join(node, "containers");
+            if (!Directory.Exists(containers))
+            {
+                continue;
+            }
+
+            foreach (var pidFile in Directory.EnumerateFiles(containers, "pid", SearchOption.AllDirectories))
+            {
+                if (!int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid))
+                {
+                    continue;
+                }
+
+                if (!IsContainerUnder(pid, Root))
+                {
+                    continue;
+                }
+
+                try
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill();
+                    process.WaitForExit(TimeSpan.FromSeconds(10));
+                }
+                catch (ArgumentException)
+                {
+                    // Exited meanwhile.
+                }
+            }
+        }
+    }
+
+    private static bool IsContainerUnder(int pid, string root)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            var parent = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
+            var command = File.ReadAllText($"/proc/{parent}/cmdline").Replace('\0', ' ');
+            return command.Contains($" --bundle {root}/", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false; // gone
         }
     }
 }
