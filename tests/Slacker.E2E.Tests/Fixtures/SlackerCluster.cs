@@ -146,36 +146,31 @@ public sealed class SlackerCluster : IAsyncDisposable
     /// </summary>
     private void KillLeftoverContainers()
     {
-        foreach (var node in Directory.EnumerateDirectories(Root, "node*"))
+        // NODE/containers/<id>/pid exactly: a recursive search could walk into a bundle's root file system, whose
+        // FUSE server may be the node that the test killed.
+        var pidFiles = Directory.EnumerateDirectories(Root, "node*")
+            .Select(node => Path.Join(node, "containers"))
+            .Where(Directory.Exists)
+            .SelectMany(Directory.EnumerateDirectories)
+            .Select(container => Path.Join(container, "pid"))
+            .Where(File.Exists);
+        foreach (var pidFile in pidFiles)
         {
-            var containers = Path.Join(node, "containers");
-            if (!Directory.Exists(containers))
+            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid)
+                || !IsContainerUnder(pid, Root))
             {
                 continue;
             }
 
-            foreach (var pidFile in Directory.EnumerateFiles(containers, "pid", SearchOption.AllDirectories))
+            try
             {
-                if (!int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid))
-                {
-                    continue;
-                }
-
-                if (!IsContainerUnder(pid, Root))
-                {
-                    continue;
-                }
-
-                try
-                {
-                    using var process = System.Diagnostics.Process.GetProcessById(pid);
-                    process.Kill();
-                    process.WaitForExit(TimeSpan.FromSeconds(10));
-                }
-                catch (ArgumentException)
-                {
-                    // Exited meanwhile.
-                }
+                using var process = System.Diagnostics.Process.GetProcessById(pid);
+                process.Kill();
+                process.WaitForExit(TimeSpan.FromSeconds(10));
+            }
+            catch (ArgumentException)
+            {
+                // Exited meanwhile.
             }
         }
     }
