@@ -9,6 +9,8 @@ namespace Slacker.Node.Containers;
 /// </summary>
 public sealed class ContainerStore
 {
+    private static long s_tempCounter;
+
     public string Root { get; }
 
     public ContainerStore(string dataDir)
@@ -38,11 +40,15 @@ public sealed class ContainerStore
         Save(record);
     }
 
-    /// <summary>Writes the state atomically (temp file + rename), so a crash leaves the old or the new state.</summary>
+    /// <summary>
+    /// Writes the state atomically (temp file + rename), so a crash leaves the old or the new state. Each write has
+    /// its own temp name: a container's exit watcher and a recovering manager may save the same record at once, and
+    /// with one shared name the slower rename found its file already moved away.
+    /// </summary>
     public void Save(ContainerRecord record)
     {
         var path = Path.Join(DirectoryOf(record.Id), "state.json");
-        var temp = path + ".tmp";
+        var temp = $"{path}.{Environment.ProcessId}.{Interlocked.Increment(ref s_tempCounter)}.tmp";
         using (var file = new FileStream(temp, FileMode.Create, FileAccess.Write))
         {
             JsonSerializer.Serialize(file, record, ContainerJsonContext.Default.ContainerRecord);
