@@ -170,10 +170,24 @@ public sealed class NodeAgent : IAsyncDisposable
         return new PruneCacheResponse(before.Entries - after.Entries, before.Bytes - after.Bytes, after);
     }
 
-    public async ValueTask DisposeAsync()
+    /// <summary>The cache's last records go to disk, so that the next start finds them.</summary>
+    private void FlushCache()
+    {
+        try
+        {
+            Storage.Cache.Flush();
+        }
+        catch (IOException e)
+        {
+            Storage.Loggers.CreateLogger<NodeAgent>().LogWarning("Flushing the chunk cache at shutdown failed: {Error}", e.Message);
+        }
+    }
+
+        public async ValueTask DisposeAsync()
     {
         await Containers.DisposeAsync();
         await Roots.DisposeAsync();
+        FlushCache();
         _http.Dispose();
         await _lock.DisposeAsync();
     }

@@ -16,6 +16,12 @@ internal sealed class CacheEntry(CachePack pack, long offset, int size, bool ver
     /// </summary>
     public volatile bool Verified = verified;
 
+    /// <summary>
+    /// Set once a read reached the blob's end: later reads go through the page cache, the first one past it
+    /// (see <see cref="ChunkCache.TryRead"/>).
+    /// </summary>
+    public volatile bool Consumed;
+
     /// <summary>Pinned entries (chunks of a commit in progress) keep their pack from eviction.</summary>
     public int Pins;
 }

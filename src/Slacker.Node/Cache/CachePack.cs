@@ -1,21 +1,26 @@
 using Microsoft.Win32.SafeHandles;
 using Slacker.Core.Model;
+using Slacker.Native;
 
 namespace Slacker.Node.Cache;
 
 /// <summary>
 /// One append-only pack file of the chunk cache: records (<see cref="PackRecordHeader"/> + blob) back to back.
 /// Packs are the unit of eviction; a blob's bytes stay where they were written until its whole pack goes. The
-/// handle stays open for the pack's life, so a hit is one pread; SafeHandle's reference count lets a read that
+/// handles stay open for the pack's life, so a hit is one read; SafeHandle's reference count lets a read that
 /// raced with eviction finish on the unlinked file.
 /// </summary>
-internal sealed class CachePack(int id, string path, SafeFileHandle handle, long length) : IDisposable
+internal sealed class CachePack(int id, string path, SafeFileHandle handle, long length, SafeFileHandle? directHandle) : IDisposable
 {
     public int Id { get; } = id;
 
     public string Path { get; } = path;
 
+    /// <summary>Buffered, read-write: hits, scans, cut-backs and the short tail writes.</summary>
     public SafeFileHandle Handle { get; } = handle;
+
+    /// <summary>O_DIRECT: the tail's writes and chunk-sized reads that miss the page cache (see <see cref="PackTail"/>, <see cref="PackReader"/>). Null where the file system refuses O_DIRECT.</summary>
+    public SafeFileHandle? DirectHandle { get; } = directHandle;
 
     /// <summary>End of the last complete record: where the next one goes. Changed under the cache's pack lock.</summary>
     public long Length { get; set; } = length;
@@ -29,8 +34,25 @@ internal sealed class CachePack(int id, string path, SafeFileHandle handle, long
     /// <summary>Every digest written here (some may since point elsewhere or nowhere); eviction walks it.</summary>
     public List<Digest> Digests { get; } = [];
 
+    /// <summary>
+    /// Bytes from here to <see cref="Length"/> are read from the cache's <see cref="PackTail"/> (under its pack
+    /// lock); bytes below it are in the file and read lock-free with pread. <see cref="long.MaxValue"/> for every
+    /// pack but the one being filled.
+    /// </summary>
+    public long MemoryFrom = long.MaxValue;
+
     /// <summary>Logical clock of the last hit or insert; eviction drops the pack with the smallest first (LRU).</summary>
     public long LastUse;
+
+    /// <summary>
+    /// An O_DIRECT handle on <paramref name="path"/>, or null when its file system refuses O_DIRECT (the pack is
+    /// then written and read through the page cache: slower on a VM, the same bytes).
+    /// </summary>
+    public static SafeFileHandle? OpenDirect(string path)
+    {
+        var fd = Libc.Open(path, Libc.O_RDWR | Libc.O_DIRECT | Libc.O_CLOEXEC);
+        return fd >= 0 ? new SafeFileHandle(fd, ownsHandle: true) : null;
+    }
 
     public static string FileName(int id) => $"{id:x8}.pack";
 
@@ -41,5 +63,9 @@ internal sealed class CachePack(int id, string path, SafeFileHandle handle, long
             && int.TryParse(fileName.AsSpan(0, 8), System.Globalization.NumberStyles.AllowHexSpecifier, System.Globalization.CultureInfo.InvariantCulture, out id);
     }
 
-    public void Dispose() => Handle.Dispose();
+    public void Dispose()
+    {
+        Handle.Dispose();
+        DirectHandle?.Dispose();
+    }
 }

@@ -14,16 +14,17 @@ namespace Slacker.Node.Cache;
 /// <para>
 /// Why packs and not a file per chunk: creating a file costs an inode and a directory entry, which with the write
 /// was the largest share of a cold read's CPU (and on an ext4 without a journal, every create also scans the inodes freed in the
-/// last minutes, so a cache that evicts got slower the more it evicted). A hit is now one pread on a handle that
-/// stays open, and eviction deletes a few large files instead of thousands of small ones.
+/// last minutes, so a cache that evicts got slower the more it evicted). A hit is a copy from memory or one read on
+/// a handle that stays open, and eviction deletes a few large files instead of thousands of small ones.
 /// </para>
-/// Fetched chunks are appended on the thread that receives them: an append is two pwrites into a pack that is
-/// already open, so the in-memory staging and write-behind queue that once hid file creation from that thread
-/// bought nothing measurable any more.
-/// A blob enters the index only after its record is completely written, so within a process an indexed digest
-/// always stands for complete bytes that were verified when they arrived. Packs are not fsynced (the cache can
-/// always be refetched): after a restart the index is rebuilt by scanning the packs' headers, and each blob is
-/// hashed once on its first read, because a crash may have left it garbled.
+/// Fetched chunks are appended on the thread that receives them, into the <see cref="PackTail"/> of the pack
+/// being filled, which goes to disk a megabyte at a time with O_DIRECT (why: see there). A blob enters the index
+/// once its record is complete in the tail, so within a process an indexed digest always stands for complete
+/// bytes that were verified when they arrived; what is still in the tail is read from memory. <see cref="Flush"/>
+/// puts the tail in the file (the fetcher calls it when it goes idle, the node when it stops), so a crash loses
+/// at most the last megabyte, which is fetched again. Packs are not fsynced (the cache can always be refetched):
+/// after a restart the index is rebuilt by scanning the packs' headers, and each blob is hashed once on its first
+/// read, because a crash may have left it garbled.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A node opens its cache once and keeps it for the life of the process; the packs' SafeFileHandles close when the process ends or the packs are deleted.")]
 public sealed class ChunkCache
@@ -37,7 +38,10 @@ public sealed class ChunkCache
     private readonly Dictionary<int, CachePack> _packs = [];
     private readonly string _packsDirectory;
     private readonly ILogger _logger;
-    private CachePack? _active;
+
+    // The pack being filled is _tail.Pack.
+    private readonly PackTail _tail = new();
+    private readonly PackReader _reader = new();
     private int _nextPackId;
     private long _bytes;
     private long _clock;
@@ -115,8 +119,10 @@ public sealed class ChunkCache
     /// Copies <paramref name="destination"/>.Length bytes starting at <paramref name="offset"/> of the cached blob.
     /// Bytes past the end of the blob read as zeros (a chunk is zero-padded to the chunk size). False when the blob
     /// is not cached, vanished under eviction, or failed its first-read verification. Allocates nothing.
+    /// <paramref name="readAheadBytes"/>: how much the caller reads next from the following chunks (the rest of its
+    /// request); a read from disk brings that in with this one.
     /// </summary>
-    public bool TryRead(Digest digest, int offset, Span<byte> destination)
+    public bool TryRead(Digest digest, int offset, Span<byte> destination, int readAheadBytes = 0)
     {
         if (!_entries.TryGetValue(digest, out var entry) || (!entry.Verified && !Verify(digest, entry)))
         {
@@ -124,11 +130,20 @@ public sealed class ChunkCache
             return false;
         }
 
+        // A chunk's first read is nearly always by the read that fetched it (or its first use after a restart):
+        // it goes past the page cache. A read after that means the chunk is shared or re-read, and then keeping it
+        // in the page cache is worth the cost of new pages (see PackReader).
         var available = Math.Clamp(entry.Size - offset, 0, destination.Length);
-        if (!TryReadBlob(digest, entry, offset, destination[..available]))
+        var firstRead = !entry.Consumed;
+        if (!TryReadBlob(digest, entry, offset, destination[..available], firstRead ? readAheadBytes : -1))
         {
             Interlocked.Increment(ref _misses);
             return false;
+        }
+
+        if (firstRead && offset + available == entry.Size)
+        {
+            entry.Consumed = true;
         }
 
         destination[available..].Clear();
@@ -146,7 +161,7 @@ public sealed class ChunkCache
         }
 
         var bytes = GC.AllocateUninitializedArray<byte>(entry.Size);
-        if (!TryReadBlob(digest, entry, 0, bytes))
+        if (!TryReadBlob(digest, entry, 0, bytes, readAheadBytes: -1))
         {
             return null;
         }
@@ -203,6 +218,21 @@ public sealed class ChunkCache
         }
     }
 
+    /// <summary>
+    /// Puts the records that are still in memory into their pack file, so that a restart (or a tool reading the
+    /// directory) finds them. A write that fails drops those records, as <see cref="Put"/> does.
+    /// </summary>
+    public void Flush()
+    {
+        lock (_packLock)
+        {
+            if (_tail.Pack is { } pack)
+            {
+                WriteTail(pack, () => _tail.Flush());
+            }
+        }
+    }
+
     /// <summary>Drops a blob (e.g. one that failed verification). Its bytes stay on disk until its pack goes.</summary>
     public void Remove(Digest digest)
     {
@@ -224,6 +254,18 @@ public sealed class ChunkCache
         }
     }
 
+    /// <summary>Whether the pack being filled is written with O_DIRECT (false on file systems that refuse it, or before the first record).</summary>
+    internal bool WritesDirect
+    {
+        get
+        {
+            lock (_packLock)
+            {
+                return _tail.Pack?.DirectHandle is not null;
+            }
+        }
+    }
+
     /// <summary>Where a blob's bytes are on disk (tests damage them there, as a crash would).</summary>
     internal (string Path, long Offset, int Length)? Locate(Digest digest) =>
         _entries.TryGetValue(digest, out var entry) ? (entry.Pack.Path, entry.Offset, entry.Size) : null;
@@ -239,9 +281,15 @@ public sealed class ChunkCache
     /// <summary>The pack the next record of <paramref name="length"/> bytes goes to. Under the pack lock.</summary>
     private CachePack PackFor(int length)
     {
-        if (_active is { } active && (active.Length == 0 || active.Length + PackRecordHeader.Size + length <= PackBytes))
+        if (_tail.Pack is { } active)
         {
-            return active;
+            if (active.Length == 0 || active.Length + PackRecordHeader.Size + length <= PackBytes)
+            {
+                return active;
+            }
+
+            WriteTail(active, () => _tail.Flush());
+            _tail.Detach();
         }
 
         var id = _nextPackId++;
@@ -249,59 +297,129 @@ public sealed class ChunkCache
         try
         {
             var handle = File.OpenHandle(path, FileMode.CreateNew, FileAccess.ReadWrite, FileShare.Read | FileShare.Delete);
-            _active = new CachePack(id, path, handle, 0);
+            var pack = new CachePack(id, path, handle, 0, CachePack.OpenDirect(path));
+            _packs.Add(id, pack);
+            _tail.Attach(pack);
+            return pack;
         }
         catch (IOException e)
         {
             throw new IOException($"Creating cache pack {path} failed: {e.Message} Check space and permissions under {Directory}.", e);
         }
-
-        _packs.Add(id, _active);
-        return _active;
     }
 
-    /// <summary>Writes one record at the end of <paramref name="pack"/>; on failure cuts the pack back to its last complete record.</summary>
+    /// <summary>Adds one record at the end of the pack being filled. Under the pack lock.</summary>
     private void Append(CachePack pack, Digest digest, ReadOnlySpan<byte> data)
     {
         var header = PackRecordHeader.For(digest, data.Length);
         try
         {
-            RandomAccess.Write(pack.Handle, MemoryMarshal.AsBytes(new ReadOnlySpan<PackRecordHeader>(in header)), pack.Length);
-            RandomAccess.Write(pack.Handle, data, pack.Length + PackRecordHeader.Size);
+            _tail.Append(MemoryMarshal.AsBytes(new ReadOnlySpan<PackRecordHeader>(in header)));
+            _tail.Append(data);
         }
         catch (IOException e)
         {
-            try
-            {
-                RandomAccess.SetLength(pack.Handle, pack.Length);
-            }
-            catch (IOException)
-            {
-                // The next restart's scan stops at the torn record just the same.
-            }
-
-            throw new IOException($"Writing chunk {digest} to cache pack {pack.Path} failed: {e.Message} Free space under {Directory} or lower the node's cache size.", e);
+            var lost = LoseTail(pack);
+            throw new IOException($"Writing chunk {digest} to cache pack {pack.Path} failed: {e.Message} It and {lost} other chunk(s) not yet on disk were dropped and will be fetched again. Free space under {Directory} or lower the node's cache size.", e);
         }
     }
 
-    /// <summary>Reads part of a blob; false (and the entry dropped) when its pack went or its bytes are not all there.</summary>
-    private bool TryReadBlob(Digest digest, CacheEntry entry, int offset, Span<byte> destination)
+    /// <summary>Runs a write of the tail of <paramref name="pack"/>; a failure drops the records it held. Under the pack lock.</summary>
+    private void WriteTail(CachePack pack, Action write)
     {
-        var done = 0;
         try
         {
-            while (done < destination.Length)
-            {
-                var n = RandomAccess.Read(entry.Pack.Handle, destination[done..], entry.Offset + offset + done);
-                if (n == 0)
-                {
-                    _logger.LogWarning("Chunk cache: {Digest} ends early in {Pack} (cut short by a crash); dropped it, it will be fetched again.", digest, entry.Pack.Path);
-                    Interlocked.Increment(ref _corrupt);
-                    Forget(digest, entry);
-                    return false;
-                }
+            write();
+        }
+        catch (IOException e)
+        {
+            var lost = LoseTail(pack);
+            throw new IOException($"Writing cache pack {pack.Path} failed: {e.Message} The {lost} chunk(s) not yet on disk were dropped and will be fetched again. Free space under {Directory} or lower the node's cache size.", e);
+        }
+    }
 
-                done += n;
+    /// <summary>
+    /// After a failed tail write: cuts the pack back to its last complete record in the file, drops the records
+    /// that were only in memory, and stops filling the pack (the next record starts a new one). Returns how many
+    /// indexed blobs were dropped. Under the pack lock.
+    /// </summary>
+    private int LoseTail(CachePack pack)
+    {
+        var written = _tail.Written;
+        _tail.Detach();
+        var end = 0L;
+        var blobBytes = 0L;
+        try
+        {
+            RandomAccess.SetLength(pack.Handle, written);
+            var scan = PackScanner.Scan(pack.Handle);
+            RandomAccess.SetLength(pack.Handle, scan.End);
+            end = scan.End;
+            blobBytes = scan.Records.Sum(r => (long)r.Length);
+        }
+        catch (IOException e)
+        {
+            // Nothing of this pack can be trusted now; it goes below. A restart's scan stops at a torn record anyway.
+            _logger.LogWarning("Chunk cache: cutting {Pack} back after a failed write failed too: {Error}", pack.Path, e.Message);
+        }
+
+        pack.Length = end;
+        Interlocked.Add(ref _bytes, blobBytes - pack.BlobBytes);
+        pack.BlobBytes = blobBytes;
+
+        var lost = 0;
+        foreach (var digest in pack.Digests)
+        {
+            if (_entries.TryGetValue(digest, out var entry) && ReferenceEquals(entry.Pack, pack) && entry.Offset + entry.Size > end
+                && _entries.TryRemove(new KeyValuePair<Digest, CacheEntry>(digest, entry)))
+            {
+                pack.Live--;
+                lost++;
+            }
+        }
+
+        if (pack.Live == 0)
+        {
+            DeletePack(pack);
+        }
+
+        return lost;
+    }
+
+    /// <summary>
+    /// Reads part of a blob; false (and the entry dropped) when its pack went or its bytes are not all there.
+    /// <paramref name="readAheadBytes"/>: see <see cref="PackReader.Read"/>; -1 reads through the page cache.
+    /// </summary>
+    private bool TryReadBlob(Digest digest, CacheEntry entry, int offset, Span<byte> destination, int readAheadBytes)
+    {
+        var position = entry.Offset + offset;
+        if (position + destination.Length > Volatile.Read(ref entry.Pack.MemoryFrom))
+        {
+            lock (_packLock)
+            {
+                // Recent records are read from memory; the part below the tail's window (if any) is in the file.
+                if (ReferenceEquals(_tail.Pack, entry.Pack) && position + destination.Length > _tail.MemoryStart)
+                {
+                    var inFile = (int)Math.Clamp(_tail.MemoryStart - position, 0, destination.Length);
+                    _tail.CopyTo(position + inFile, destination[inFile..]);
+                    return TryReadFile(digest, entry, position, destination[..inFile], readAheadBytes);
+                }
+            }
+        }
+
+        return TryReadFile(digest, entry, position, destination, readAheadBytes);
+    }
+
+    private bool TryReadFile(Digest digest, CacheEntry entry, long position, Span<byte> destination, int readAheadBytes)
+    {
+        try
+        {
+            if (_reader.Read(entry.Pack, destination, position, readAheadBytes) < destination.Length)
+            {
+                _logger.LogWarning("Chunk cache: {Digest} ends early in {Pack} (cut short by a crash); dropped it, it will be fetched again.", digest, entry.Pack.Path);
+                Interlocked.Increment(ref _corrupt);
+                Forget(digest, entry);
+                return false;
             }
         }
         catch (ObjectDisposedException)
@@ -330,7 +448,7 @@ public sealed class ChunkCache
         try
         {
             var blob = buffer.AsSpan(0, entry.Size);
-            if (!TryReadBlob(digest, entry, 0, blob))
+            if (!TryReadBlob(digest, entry, 0, blob, entry.Consumed ? -1 : 0))
             {
                 return false;
             }
@@ -376,9 +494,9 @@ public sealed class ChunkCache
             return;
         }
 
-        if (ReferenceEquals(_active, pack))
+        if (ReferenceEquals(_tail.Pack, pack))
         {
-            _active = null;
+            _tail.Detach();
         }
 
         Interlocked.Add(ref _bytes, -pack.BlobBytes);
@@ -405,7 +523,7 @@ public sealed class ChunkCache
             }
 
             // The pack being filled goes last: it holds what was just fetched.
-            var candidates = _packs.Values.OrderBy(p => ReferenceEquals(p, _active)).ThenBy(p => Volatile.Read(ref p.LastUse)).ToList();
+            var candidates = _packs.Values.OrderBy(p => ReferenceEquals(p, _tail.Pack)).ThenBy(p => Volatile.Read(ref p.LastUse)).ToList();
             foreach (var pack in candidates)
             {
                 if (Bytes <= target)
@@ -459,7 +577,7 @@ public sealed class ChunkCache
                 RandomAccess.SetLength(handle, scan.End);
             }
 
-            var pack = new CachePack(id, path, handle, scan.End) { LastUse = ++_clock };
+            var pack = new CachePack(id, path, handle, scan.End, CachePack.OpenDirect(path)) { LastUse = ++_clock };
             _packs.Add(id, pack);
             foreach (var record in scan.Records)
             {

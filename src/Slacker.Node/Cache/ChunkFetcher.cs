@@ -240,6 +240,24 @@ public sealed class ChunkFetcher
         {
             _logger.LogWarning("Fetching {Count} chunk(s) from the server failed: {Error}", batch.Count, failure.Message);
         }
+
+        if (_chunkFlights.IsEmpty)
+        {
+            // Idle: the cache's last records go to disk now rather than whenever the next fetch fills its buffer.
+            FlushCache();
+        }
+    }
+
+    private void FlushCache()
+    {
+        try
+        {
+            _cache.Flush();
+        }
+        catch (IOException e)
+        {
+            _logger.LogWarning("{Error}", e.Message);
+        }
     }
 
     private void Deliver(Digest digest, ReadOnlySpan<byte> data, IFetchObserver? observer)

@@ -281,7 +281,10 @@ public sealed class LazyVolume : IFuseFile, IDisposable
         }
 
         _trace?.Touch(index);
-        if (_node.Cache.TryRead(digest, within, destination))
+
+        // The rest of the request usually follows this chunk in the cache's pack: one disk read serves both.
+        var rest = (int)Math.Min(requestEnd - ((index << _chunkShift) + within + destination.Length), int.MaxValue);
+        if (_node.Cache.TryRead(digest, within, destination, rest))
         {
             Stats.CacheHit();
             return;
