@@ -35,11 +35,10 @@ internal sealed class CachePack(int id, string path, SafeFileHandle handle, long
     public List<Digest> Digests { get; } = [];
 
     /// <summary>
-    /// Bytes from here to <see cref="Length"/> are read from the cache's <see cref="PackTail"/> (under its pack
-    /// lock); bytes below it are in the file and read lock-free with pread. <see cref="long.MaxValue"/> for every
-    /// pack but the one being filled.
+    /// Where the pack's first byte is in the cache's append stream (see <see cref="PackTail"/>); -1 for a pack
+    /// found at start, which the ring never held.
     /// </summary>
-    public long MemoryFrom = long.MaxValue;
+    public long StreamBase = -1;
 
     /// <summary>Logical clock of the last hit or insert; eviction drops the pack with the smallest first (LRU).</summary>
     public long LastUse;

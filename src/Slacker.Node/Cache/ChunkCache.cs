@@ -21,7 +21,7 @@ namespace Slacker.Node.Cache;
 /// being filled, which goes to disk a megabyte at a time with O_DIRECT (why: see there). A blob enters the index
 /// once its record is complete in the tail, so within a process an indexed digest always stands for complete
 /// bytes that were verified when they arrived; what is still in the tail is read from memory. <see cref="Flush"/>
-/// puts the tail in the file (the fetcher calls it when it goes idle, the node when it stops), so a crash loses
+/// puts the tail in the file (the fetcher calls it after 0.5 s without fetches, the node when it stops), so a crash loses
 /// at most the last megabyte, which is fetched again. Packs are not fsynced (the cache can always be refetched):
 /// after a restart the index is rebuilt by scanning the packs' headers, and each blob is hashed once on its first
 /// read, because a crash may have left it garbled.
@@ -40,15 +40,16 @@ public sealed class ChunkCache
     private readonly ILogger _logger;
 
     // The pack being filled is _tail.Pack.
-    private readonly PackTail _tail = new();
+    private readonly PackTail _tail;
     private readonly PackReader _reader = new();
     private int _nextPackId;
     private long _bytes;
     private long _clock;
     private long _hits, _misses, _inserts, _evictions, _corrupt;
 
-    private ChunkCache(string directory, long capacityBytes, ILogger logger)
+    private ChunkCache(string directory, long capacityBytes, int memoryBytes, ILogger logger)
     {
+        _tail = new PackTail((int)Math.Min(capacityBytes / 4, memoryBytes));
         Directory = Path.GetFullPath(directory);
         CapacityBytes = capacityBytes;
         _logger = logger;
@@ -72,14 +73,15 @@ public sealed class ChunkCache
     public int Count => _entries.Count;
 
     /// <summary>Opens (or creates) the cache in <paramref name="directory"/> and indexes the packs already there.</summary>
-    public static ChunkCache Open(string directory, long capacityBytes, ILogger? logger = null)
+    /// <param name="memoryBytes">The most memory that holds the last records appended (<see cref="PackTail"/>); at most a quarter of the capacity.</param>
+    public static ChunkCache Open(string directory, long capacityBytes, ILogger? logger = null, int memoryBytes = PackTail.DefaultCapacity)
     {
         if (capacityBytes < ChunkGeometry.MaxChunkSize)
         {
             throw new ArgumentOutOfRangeException(nameof(capacityBytes), $"A chunk cache of {capacityBytes} bytes cannot hold even one 1 MiB chunk; give it at least {ChunkGeometry.MaxChunkSize} bytes.");
         }
 
-        var cache = new ChunkCache(directory, capacityBytes, logger ?? NullLogger.Instance);
+        var cache = new ChunkCache(directory, capacityBytes, memoryBytes, logger ?? NullLogger.Instance);
         cache.Rebuild();
         return cache;
     }
@@ -182,6 +184,7 @@ public sealed class ChunkCache
             return;
         }
 
+        PackWrite write;
         lock (_packLock)
         {
             // A racing Put of the same bytes may have won while this one waited for the lock.
@@ -202,8 +205,10 @@ public sealed class ChunkCache
             _entries[digest] = entry;
             Interlocked.Add(ref _bytes, data.Length);
             Interlocked.Increment(ref _inserts);
+            write = _tail.TakeWrite();
         }
 
+        WriteOutsideLock(write);
         if (Bytes > CapacityBytes)
         {
             Evict();
@@ -324,6 +329,50 @@ public sealed class ChunkCache
         }
     }
 
+    /// <summary>
+    /// Writes the blocks a Put took from the ring, without the pack lock: readers of the ring and other appends
+    /// go on meanwhile. Then takes the next megabyte if one piled up. A failure drops what was not on disk, as
+    /// <see cref="WriteTail"/> does.
+    /// </summary>
+    private void WriteOutsideLock(PackWrite write)
+    {
+        while (!write.IsEmpty)
+        {
+            var pack = write.Pack!;
+            try
+            {
+                _tail.Write(write);
+            }
+            catch (IOException e)
+            {
+                int lost;
+                lock (_packLock)
+                {
+                    _tail.Finished(write, done: false);
+                    lost = ReferenceEquals(_tail.Pack, pack) ? LoseTail(pack) : 0;
+                }
+
+                throw new IOException($"Writing cache pack {pack.Path} failed: {e.Message} The {lost} chunk(s) not yet on disk were dropped and will be fetched again. Free space under {Directory} or lower the node's cache size.", e);
+            }
+            catch (ObjectDisposedException)
+            {
+                // Its pack was evicted or cleared meanwhile: nothing left to write.
+                lock (_packLock)
+                {
+                    _tail.Finished(write, done: false);
+                }
+
+                return;
+            }
+
+            lock (_packLock)
+            {
+                _tail.Finished(write, done: true);
+                write = _tail.TakeWrite();
+            }
+        }
+    }
+
     /// <summary>Runs a write of the tail of <paramref name="pack"/>; a failure drops the records it held. Under the pack lock.</summary>
     private void WriteTail(CachePack pack, Action write)
     {
@@ -393,15 +442,17 @@ public sealed class ChunkCache
     private bool TryReadBlob(Digest digest, CacheEntry entry, int offset, Span<byte> destination, int readAheadBytes)
     {
         var position = entry.Offset + offset;
-        if (position + destination.Length > Volatile.Read(ref entry.Pack.MemoryFrom))
+        var pack = entry.Pack;
+        if (pack.StreamBase >= 0 && pack.StreamBase + position + destination.Length > _tail.Floor)
         {
             lock (_packLock)
             {
-                // Recent records are read from memory; the part below the tail's window (if any) is in the file.
-                if (ReferenceEquals(_tail.Pack, entry.Pack) && position + destination.Length > _tail.MemoryStart)
+                // Recent records are read from memory; the part below the ring's floor (if any) is in the file.
+                var memoryStart = _tail.MemoryStart(pack);
+                if (position + destination.Length > memoryStart)
                 {
-                    var inFile = (int)Math.Clamp(_tail.MemoryStart - position, 0, destination.Length);
-                    _tail.CopyTo(position + inFile, destination[inFile..]);
+                    var inFile = (int)Math.Clamp(memoryStart - position, 0, destination.Length);
+                    _tail.CopyTo(pack, position + inFile, destination[inFile..]);
                     return TryReadFile(digest, entry, position, destination[..inFile], readAheadBytes);
                 }
             }

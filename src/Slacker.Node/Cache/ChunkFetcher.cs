@@ -23,6 +23,7 @@ public sealed class ChunkFetcher
     private readonly IBlockStore _store;
     private readonly ILogger _logger;
     private long _chunksFetched, _bytesFetched, _batches, _pagesFetched;
+    private long _idleGeneration;
 
     public ChunkFetcher(ChunkCache cache, IBlockStore store, TimeSpan timeout, ILogger logger, int parallelBatches = 2)
     {
@@ -35,6 +36,9 @@ public sealed class ChunkFetcher
 
     /// <summary>A claim is split into at most this many concurrent batch requests (of at least 16 chunks each).</summary>
     public int ParallelBatches { get; }
+
+    /// <summary>How long fetching must be idle before the cache's last records are written to disk.</summary>
+    public static TimeSpan IdleFlushDelay { get; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long one server request may take before the read that waits for it fails with EIO.</summary>
     public TimeSpan Timeout { get; }
@@ -200,6 +204,7 @@ public sealed class ChunkFetcher
     private async Task RunBatchAsync(List<Digest> batch, IFetchObserver? observer)
     {
         Exception? failure = null;
+        Interlocked.Increment(ref _idleGeneration); // busy again: a flush waiting for idleness is off
         using var deadline = new CancellationTokenSource(Timeout);
         var remaining = batch;
         while (remaining.Count > 0 && failure is null)
@@ -243,21 +248,38 @@ public sealed class ChunkFetcher
 
         if (_chunkFlights.IsEmpty)
         {
-            // Idle: the cache's last records go to disk now rather than whenever the next fetch fills its buffer.
-            FlushCache();
+            FlushCacheWhenIdle();
         }
     }
 
-    private void FlushCache()
+    /// <summary>
+    /// The cache's last records go to disk once fetching has been idle for <see cref="IdleFlushDelay"/>, so that
+    /// a crash loses little. Not at once: a container start fetches in many small bursts, and a flush holds the
+    /// cache's pack lock for a disk write that the next read would wait for.
+    /// </summary>
+    private void FlushCacheWhenIdle()
     {
-        try
-        {
-            _cache.Flush();
-        }
-        catch (IOException e)
-        {
-            _logger.LogWarning("{Error}", e.Message);
-        }
+        var generation = Interlocked.Increment(ref _idleGeneration);
+        _ = Task.Delay(IdleFlushDelay).ContinueWith(
+            _ =>
+            {
+                if (generation != Volatile.Read(ref _idleGeneration) || !_chunkFlights.IsEmpty)
+                {
+                    return; // fetching resumed: its own idle moment flushes
+                }
+
+                try
+                {
+                    _cache.Flush();
+                }
+                catch (IOException e)
+                {
+                    _logger.LogWarning("{Error}", e.Message);
+                }
+            },
+            CancellationToken.None,
+            TaskContinuationOptions.None,
+            TaskScheduler.Default);
     }
 
     private void Deliver(Digest digest, ReadOnlySpan<byte> data, IFetchObserver? observer)

@@ -148,12 +148,20 @@ public sealed class LifecycleTests : IAsyncLifetime
         using var http = new HttpClient { BaseAddress = new Uri(_cluster.ServerUrl) };
         var root = await new BlockStoreClient(http).GetRootAsync(Digest.Parse(_snapshot));
         var metadata = new HashSet<string>(root.Pages.ToArray().Where(p => !p.IsZero).Select(p => p.Hex)) { Digest.Parse(_snapshot).Hex };
-        var cached = ChunkCache.DigestsOnDisk(Path.Join(_cluster.NodeData, "cache"))
+        // The node writes its cache's last records to disk once fetching has been idle for a moment.
+        int CachedOnDisk() => ChunkCache.DigestsOnDisk(Path.Join(_cluster.NodeData, "cache"))
             .Where(digest => !metadata.Contains(digest.Hex))
             .Distinct()
             .Count();
+        var cached = CachedOnDisk();
+        for (var waited = 0; cached != served && waited < 100; waited++)
+        {
+            await Task.Delay(100);
+            cached = CachedOnDisk();
+        }
+
         Assert.True(cached > 0, "the containers fetched nothing");
-        Assert.Equal(cached, served);
+        Assert.Equal(served, cached);
     }
 
     [Fact]

@@ -182,9 +182,9 @@ public sealed class ChunkCacheTests
     public void Records_read_back_whether_in_the_file_in_memory_or_across_the_boundary_and_a_crash_keeps_a_prefix()
     {
         using var dir = new TempDirectory();
-        var cache = ChunkCache.Open(dir.Path, 1L << 30);
+        var cache = ChunkCache.Open(dir.Path, 1L << 30, memoryBytes: 16 << 20);
 
-        // 300 chunks and a 3 MiB blob (bigger than one write) fill one 64 MiB pack past the tail's 16 MiB window:
+        // 300 chunks and a 3 MiB blob (bigger than one write) fill one 64 MiB pack past the 16 MiB that this cache keeps in memory:
         // the first records are read from the file, the last from memory, one from both.
         var blobs = Enumerable.Range(0, 300).Select(i => Blob(500 + i)).Append(Blob(900, 3 << 20)).Append(Blob(901)).ToArray();
         foreach (var blob in blobs)
@@ -245,9 +245,9 @@ public sealed class ChunkCacheTests
     public void Chunk_reads_from_the_file_with_read_ahead_serve_the_following_chunks_and_stay_exact()
     {
         using var dir = new TempDirectory();
-        var cache = ChunkCache.Open(dir.Path, 1L << 30);
+        var cache = ChunkCache.Open(dir.Path, 1L << 30, memoryBytes: 16 << 20);
 
-        // 32 MiB of chunks: the first half has left the tail's 16 MiB window and is read from the file.
+        // 32 MiB of chunks: the first half has left the 16 MiB this cache keeps in memory and is read from the file.
         var blobs = Enumerable.Range(0, 512).Select(i => Blob(2000 + i)).ToArray();
         var digests = blobs.Select(b => Digest.Compute(b)).ToArray();
         for (var i = 0; i < blobs.Length; i++)
@@ -288,6 +288,34 @@ public sealed class ChunkCacheTests
         }
 
         Assert.Equal(0, restarted.Stats().CorruptDropped);
+    }
+
+    [Fact]
+    public void Records_of_a_full_pack_are_still_read_from_memory_and_stay_exact_when_the_ring_wraps()
+    {
+        using var dir = new TempDirectory();
+
+        // 32 MiB of capacity: 2 MiB packs, and the 8 MiB ring (the smallest) wraps three times over 13 packs.
+        var cache = ChunkCache.Open(dir.Path, 32 << 20, memoryBytes: 8 << 20);
+        var blobs = Enumerable.Range(0, 400).Select(i => Blob(3000 + i)).ToArray();
+        var buffer = new byte[64 << 10];
+        for (var i = 0; i < blobs.Length; i++)
+        {
+            cache.Put(Digest.Compute(blobs[i]), blobs[i]);
+
+            // The newest few (in memory, some in packs that are already full) and one far back (on disk).
+            foreach (var back in new[] { 0, 1, 31, 33, 100, 200 })
+            {
+                var digest = Digest.Compute(blobs[Math.Max(0, i - back)]);
+                if (cache.Contains(digest))
+                {
+                    Assert.True(cache.TryRead(digest, 0, buffer));
+                    Assert.Equal(blobs[Math.Max(0, i - back)], buffer);
+                }
+            }
+        }
+
+        Assert.True(Directory.EnumerateFiles(Path.Combine(dir.Path, "packs")).Count() > 4, "the blobs did not fill several packs");
     }
 
     [Fact]
