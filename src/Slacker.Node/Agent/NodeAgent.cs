@@ -183,7 +183,7 @@ public sealed class NodeAgent : IAsyncDisposable
         }
     }
 
-        public async ValueTask DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await Containers.DisposeAsync();
         await Roots.DisposeAsync();

@@ -233,7 +233,7 @@ public sealed class ChunkCache
         {
             if (_tail.Pack is { } pack)
             {
-                WriteTail(pack, () => _tail.Flush());
+                FlushTail(pack);
             }
         }
     }
@@ -293,7 +293,7 @@ public sealed class ChunkCache
                 return active;
             }
 
-            WriteTail(active, () => _tail.Flush());
+            FlushTail(active);
             _tail.Detach();
         }
 
@@ -324,15 +324,14 @@ public sealed class ChunkCache
         }
         catch (IOException e)
         {
-            var lost = LoseTail(pack);
-            throw new IOException($"Writing chunk {digest} to cache pack {pack.Path} failed: {e.Message} It and {lost} other chunk(s) not yet on disk were dropped and will be fetched again. Free space under {Directory} or lower the node's cache size.", e);
+            throw WriteFailed(pack, e, LoseTail(pack), digest);
         }
     }
 
     /// <summary>
     /// Writes the blocks a Put took from the ring, without the pack lock: readers of the ring and other appends
     /// go on meanwhile. Then takes the next megabyte if one piled up. A failure drops what was not on disk, as
-    /// <see cref="WriteTail"/> does.
+    /// <see cref="FlushTail"/> does.
     /// </summary>
     private void WriteOutsideLock(PackWrite write)
     {
@@ -352,7 +351,7 @@ public sealed class ChunkCache
                     lost = ReferenceEquals(_tail.Pack, pack) ? LoseTail(pack) : 0;
                 }
 
-                throw new IOException($"Writing cache pack {pack.Path} failed: {e.Message} The {lost} chunk(s) not yet on disk were dropped and will be fetched again. Free space under {Directory} or lower the node's cache size.", e);
+                throw WriteFailed(pack, e, lost);
             }
             catch (ObjectDisposedException)
             {
@@ -373,18 +372,24 @@ public sealed class ChunkCache
         }
     }
 
-    /// <summary>Runs a write of the tail of <paramref name="pack"/>; a failure drops the records it held. Under the pack lock.</summary>
-    private void WriteTail(CachePack pack, Action write)
+    /// <summary>Puts the tail of <paramref name="pack"/> in its file; a failure drops the records it held. Under the pack lock.</summary>
+    private void FlushTail(CachePack pack)
     {
         try
         {
-            write();
+            _tail.Flush();
         }
         catch (IOException e)
         {
-            var lost = LoseTail(pack);
-            throw new IOException($"Writing cache pack {pack.Path} failed: {e.Message} The {lost} chunk(s) not yet on disk were dropped and will be fetched again. Free space under {Directory} or lower the node's cache size.", e);
+            throw WriteFailed(pack, e, LoseTail(pack));
         }
+    }
+
+    /// <summary>The one error of a failed pack write: what failed, what was dropped, what to do.</summary>
+    private IOException WriteFailed(CachePack pack, IOException cause, int lost, Digest? chunk = null)
+    {
+        var dropped = chunk is { } digest ? $"Chunk {digest} and {lost} other chunk(s)" : $"The {lost} chunk(s)";
+        return new IOException($"Writing cache pack {pack.Path} failed: {cause.Message} {dropped} not yet on disk were dropped and will be fetched again. Free space under {Directory} or lower the node's cache size.", cause);
     }
 
     /// <summary>

@@ -20,8 +20,8 @@ namespace Slacker.Node.Cache;
 /// </summary>
 internal sealed class PackTail(int capacity)
 {
-    /// <summary>Direct writes start and end on this boundary: the page size, a multiple of any disk's logical block.</summary>
-    public const int Alignment = AlignedBuffer.Alignment;
+    // Direct writes start and end on this boundary: the page size, a multiple of any disk's logical block.
+    private const int Alignment = AlignedBuffer.Alignment;
 
     /// <summary>Unwritten bytes that trigger a write.</summary>
     public const int WriteBytes = 1 << 20;
@@ -118,17 +118,7 @@ internal sealed class PackTail(int capacity)
     }
 
     /// <summary>Does a write taken with <see cref="TakeWrite"/>; no lock held. The ring's bytes of the range stay as they are meanwhile.</summary>
-    public void Write(PackWrite write)
-    {
-        for (var at = write.Start; at < write.End;)
-        {
-            var pack = write.Pack!;
-            var ring = At(pack, at);
-            var length = (int)Math.Min(write.End - at, Capacity - ring);
-            RandomAccess.Write(pack.DirectHandle ?? pack.Handle, Ring.Slice(ring, length), at);
-            at += length;
-        }
-    }
+    public void Write(PackWrite write) => WriteBlocks(write.Pack!, write.Start, write.End);
 
     /// <summary>Records that a write taken with <see cref="TakeWrite"/> ended (done or failed). Under the cache's lock.</summary>
     public void Finished(PackWrite write, bool done)
@@ -180,13 +170,19 @@ internal sealed class PackTail(int capacity)
     private void WriteWholeBlocks(CachePack pack)
     {
         var end = End(pack) / Alignment * Alignment;
-        while (_written < end)
+        WriteBlocks(pack, _written, end);
+        _written = Math.Max(_written, end);
+    }
+
+    private void WriteBlocks(CachePack pack, long start, long end)
+    {
+        for (var offset = start; offset < end;)
         {
             // The ring and every pack's start are aligned, so a write that wraps splits into two aligned ones.
-            var at = At(pack, _written);
-            var length = (int)Math.Min(end - _written, Capacity - at);
-            RandomAccess.Write(pack.DirectHandle ?? pack.Handle, Ring.Slice(at, length), _written);
-            _written += length;
+            var at = At(pack, offset);
+            var length = (int)Math.Min(end - offset, Capacity - at);
+            RandomAccess.Write(pack.DirectHandle ?? pack.Handle, Ring.Slice(at, length), offset);
+            offset += length;
         }
     }
 }
