@@ -1,4 +1,5 @@
 using System.Net;
+using Slacker.Server.Storage;
 
 namespace Slacker.Server;
 
@@ -8,7 +9,14 @@ public sealed record ServerOptions
     public const string DefaultDataDirectory = "/var/lib/slacker/server";
     public const string DefaultListen = "127.0.0.1:7070";
 
-    public string DataDirectory { get; init; } = DefaultDataDirectory;
+    public StoreLocations Stores { get; init; } = new(DefaultDataDirectory);
+
+    /// <summary>The embedded default's data directory; a shortcut for <c>Stores = new(dir)</c>.</summary>
+    public string DataDirectory
+    {
+        get => Stores.DataDirectory;
+        init => Stores = Stores with { DataDirectory = value };
+    }
 
     /// <summary>host:port; port 0 picks a free port (tests). Use 0.0.0.0:7070 to serve other machines.</summary>
     public string Listen { get; init; } = DefaultListen;

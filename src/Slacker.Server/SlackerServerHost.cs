@@ -44,7 +44,7 @@ public sealed class SlackerServerHost : IAsyncDisposable
     public static async Task<SlackerServerHost> StartAsync(ServerOptions options, Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
     {
         var endpoint = ServerOptions.ParseListen(options.Listen);
-        var stores = await ServerStores.OpenAsync(options.DataDirectory, readOnly: false, ct);
+        var stores = await ServerStores.OpenAsync(options.Stores, readOnly: false, ct);
         try
         {
             var builder = WebApplication.CreateSlimBuilder();

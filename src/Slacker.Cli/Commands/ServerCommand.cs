@@ -8,7 +8,7 @@ public static class ServerCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "Data directory (metadata.db, chunks/, pages/).", DefaultValueFactory = _ => ServerOptions.DefaultDataDirectory };
+        var stores = new StoreOptions(ServerOptions.DefaultDataDirectory, "Data directory (metadata.db, registry.db, chunks/, pages/; with --metadata and --chunks only a spool for uploads).");
         var listen = new Option<string>("--listen") { Description = "host:port to serve on; loopback only unless you give another address (e.g. 0.0.0.0:7070).", DefaultValueFactory = _ => ServerOptions.DefaultListen };
         var grace = new Option<TimeSpan>("--gc-grace")
         {
@@ -19,12 +19,13 @@ public static class ServerCommand
                 : Fail(result, $"--gc-grace '{result.Tokens[0].Value}' is not a duration: write e.g. 10m, 30s or 0."),
         };
 
-        var command = new Command("server", "Run the Slacker storage server (block-store API).") { data, listen, grace };
+        var command = new Command("server", "Run the Slacker storage server (block-store API and OCI registry).") { listen, grace };
+        stores.AddTo(command);
         command.SetAction((parse, ct) => CliGlobals.RunAsync(async () =>
         {
-            var options = new ServerOptions { DataDirectory = parse.GetValue(data)!, Listen = parse.GetValue(listen)!, GcGrace = parse.GetValue(grace) };
+            var options = new ServerOptions { Stores = stores.Read(parse), Listen = parse.GetValue(listen)!, GcGrace = parse.GetValue(grace) };
             await using var host = await SlackerServerHost.StartAsync(options, ct: ct);
-            Console.WriteLine($"slacker server: serving {host.Address} from {host.Stores.DataDirectory} (gc grace {options.GcGrace})");
+            Console.WriteLine($"slacker server: serving {host.Address} with {host.Stores.Locations.Describe()} (gc grace {options.GcGrace})");
             try
             {
                 await Task.Delay(Timeout.Infinite, ct);

@@ -97,13 +97,15 @@ public sealed class BlockStoreClient(HttpClient http)
         }
     }
 
+    // Volume ids are chosen here, so that a create that is retried (on another server, after a lost answer) is
+    // the same create, not a second volume.
     public Task<VolumeInfo> CreateVolumeAsync(long size, int chunkSize, string? label = null, CancellationToken ct = default) =>
-        PostJsonAsync("volumes", new CreateVolumeRequest(size, chunkSize, null, label),
+        PostJsonAsync("volumes", new CreateVolumeRequest(size, chunkSize, null, label, Engine.BlockStore.NewVolumeId()),
             CoreJsonContext.Default.CreateVolumeRequest, CoreJsonContext.Default.VolumeInfo, ct);
 
     /// <summary>A new volume whose base is <paramref name="snapshot"/>. O(1) on the server, whatever the size.</summary>
     public Task<VolumeInfo> CloneAsync(Digest snapshot, string? label = null, CancellationToken ct = default) =>
-        PostJsonAsync("volumes", new CreateVolumeRequest(null, null, snapshot.ToString(), label),
+        PostJsonAsync("volumes", new CreateVolumeRequest(null, null, snapshot.ToString(), label, Engine.BlockStore.NewVolumeId()),
             CoreJsonContext.Default.CreateVolumeRequest, CoreJsonContext.Default.VolumeInfo, ct);
 
     public Task<VolumeInfo> GetVolumeAsync(string volumeId, CancellationToken ct = default) =>

@@ -13,8 +13,11 @@ public sealed record MissingChunksResponse(IReadOnlyList<string> Missing);
 
 public sealed record ChunkBatchRequest(IReadOnlyList<string> Digests);
 
-/// <summary>Create an empty volume (Size, ChunkSize) or a clone (BaseSnapshot; geometry comes from the snapshot).</summary>
-public sealed record CreateVolumeRequest(long? Size = null, int? ChunkSize = null, string? BaseSnapshot = null, string? Label = null);
+/// <summary>
+/// Create an empty volume (Size, ChunkSize) or a clone (BaseSnapshot; geometry comes from the snapshot). A client
+/// that names the Id can repeat the request after a lost answer (another server, a retry) and gets the same volume.
+/// </summary>
+public sealed record CreateVolumeRequest(long? Size = null, int? ChunkSize = null, string? BaseSnapshot = null, string? Label = null, string? Id = null);
 
 public sealed record VolumeInfo(
     string Id,

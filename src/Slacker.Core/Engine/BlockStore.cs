@@ -80,39 +80,55 @@ public sealed class BlockStore(IMetadataStore metadata, IChunkStore chunks, IChu
             throw BlockStoreErrors.TooMany("digests", digests.Count, MaxMissingQuery);
         }
 
-        var missing = new List<Digest>();
-        foreach (var digest in digests)
-        {
-            if (!digest.IsZero && !ZeroChunks.IsZeroChunk(digest) && !await chunks.TouchAsync(digest, ct))
-            {
-                missing.Add(digest);
-            }
-        }
-
-        return missing;
+        var stored = digests.Where(d => !d.IsZero && !ZeroChunks.IsZeroChunk(d)).Distinct().ToArray();
+        var present = await chunks.TouchAsync(stored, ct);
+        return [.. stored.Where(d => !present.Contains(d))];
     }
 
-    public async Task<VolumeRecord> CreateVolumeAsync(long size, int chunkSize, string? label, CancellationToken ct = default)
+    /// <param name="id">The client's id for the volume (<see cref="NewVolumeId"/>), so that a retried create is a no-op; null: the server picks one.</param>
+    public async Task<VolumeRecord> CreateVolumeAsync(long size, int chunkSize, string? label, string? id = null, CancellationToken ct = default)
     {
         if (ChunkGeometry.Validate(size, chunkSize) is { } problem)
         {
             throw BlockStoreErrors.ChunkSizeInvalid(problem);
         }
 
-        var volume = new VolumeRecord(NewVolumeId(), new ChunkGeometry(size, chunkSize), null, label, 0, 0, _time.GetUtcNow());
-        await metadata.CreateVolumeAsync(volume, ct);
-        return volume;
+        var volume = new VolumeRecord(CheckVolumeId(id) ?? NewVolumeId(), new ChunkGeometry(size, chunkSize), null, label, 0, 0, _time.GetUtcNow());
+        return await InsertAsync(volume, ct);
     }
 
     /// <summary>A new volume whose base is the snapshot: one metadata row, whatever the snapshot's size.</summary>
-    public async Task<VolumeRecord> CloneAsync(Digest snapshotId, string? label, CancellationToken ct = default)
+    public async Task<VolumeRecord> CloneAsync(Digest snapshotId, string? label, string? id = null, CancellationToken ct = default)
     {
         var snapshot = await metadata.GetSnapshotAsync(snapshotId, ct) ?? throw BlockStoreErrors.SnapshotUnknown(snapshotId);
-        var volume = new VolumeRecord(NewVolumeId(), snapshot.Geometry, snapshotId, label, 0, 0, _time.GetUtcNow());
-        return await metadata.CreateVolumeAsync(volume, ct) == CreateVolumeOutcome.Created
-            ? volume
-            : throw BlockStoreErrors.SnapshotUnknown(snapshotId);
+        var volume = new VolumeRecord(CheckVolumeId(id) ?? NewVolumeId(), snapshot.Geometry, snapshotId, label, 0, 0, _time.GetUtcNow());
+        return await InsertAsync(volume, ct);
     }
+
+    /// <summary>A fresh volume id: "vol-" and 20 random hex digits. Clients make them too, for retryable creates.</summary>
+    public static string NewVolumeId() => "vol-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
+
+    private async Task<VolumeRecord> InsertAsync(VolumeRecord volume, CancellationToken ct)
+    {
+        switch (await metadata.CreateVolumeAsync(volume, ct))
+        {
+            case CreateVolumeOutcome.Created:
+                return volume;
+            case CreateVolumeOutcome.BaseSnapshotUnknown:
+                throw BlockStoreErrors.SnapshotUnknown(volume.BaseSnapshot!.Value);
+            default:
+                // The same create again (the first answer was lost): the volume it made is the answer.
+                var existing = await metadata.GetVolumeAsync(volume.Id, ct);
+                return existing is not null && existing.Geometry == volume.Geometry && existing.BaseSnapshot == volume.BaseSnapshot
+                    ? existing
+                    : throw new BlockStoreException(409, ErrorCodes.Conflict, $"volume id '{volume.Id}' is taken by another volume: let the server pick the id, or make a new random one.");
+        }
+    }
+
+    private static string? CheckVolumeId(string? id) =>
+        id is null || (id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterLower(c) || char.IsAsciiDigit(c) || c is '-' or '_' or '.') && char.IsAsciiLetterOrDigit(id[0]))
+            ? id
+            : throw BlockStoreErrors.SizeInvalid($"volume id '{(id.Length > 80 ? id[..80] + "…" : id)}' is not valid: use 1-64 lowercase letters, digits, '-', '_' or '.', starting with a letter or digit.");
 
     public async Task<VolumeRecord> GetVolumeAsync(string id, CancellationToken ct = default) =>
         await metadata.GetVolumeAsync(id, ct) ?? throw BlockStoreErrors.VolumeUnknown(id);
@@ -146,18 +162,11 @@ public sealed class BlockStore(IMetadataStore metadata, IChunkStore chunks, IChu
         var volume = await GetVolumeAsync(volumeId, ct);
         var changes = Normalize(entries, volume);
 
-        List<Digest>? missing = null;
-        foreach (var digest in changes.Select(c => c.Digest).Where(d => !d.IsZero).Distinct())
+        var named = changes.Select(c => c.Digest).Where(d => !d.IsZero).Distinct().ToArray();
+        var present = await chunks.TouchAsync(named, ct);
+        if (present.Count < named.Length)
         {
-            if (!await chunks.TouchAsync(digest, ct))
-            {
-                (missing ??= []).Add(digest);
-            }
-        }
-
-        if (missing is not null)
-        {
-            throw BlockStoreErrors.ChunksNotUploaded(missing);
+            throw BlockStoreErrors.ChunksNotUploaded([.. named.Where(d => !present.Contains(d))]);
         }
 
         return await metadata.ApplyChangesAsync(volumeId, changes, ct) ?? throw BlockStoreErrors.VolumeUnknown(volumeId);
@@ -303,6 +312,4 @@ public sealed class BlockStore(IMetadataStore metadata, IChunkStore chunks, IChu
 
         return [.. byIndex.Select(e => new ChunkChange(e.Key, e.Value))];
     }
-
-    private static string NewVolumeId() => "vol-" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(10));
 }

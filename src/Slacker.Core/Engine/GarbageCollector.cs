@@ -14,28 +14,21 @@ namespace Slacker.Core.Engine;
 /// Why this is safe while clients push: an upload, a "missing" answer and a map update all touch the chunks
 /// they name, a snapshot writes (or touches) its pages before it commits, and the sweep deletes only objects
 /// untouched since <c>start - grace</c>, atomically against touches. So anything that becomes referenced after
-/// the mark's consistent read was touched after the gc started and is never swept. One gc runs at a time.
+/// the mark's consistent read was touched after the gc started and is never swept. One gc runs at a time across
+/// every server that shares the metadata (<see cref="IMetadataStore.LockForGcAsync"/>): two sweeps would each be
+/// safe, but twice the work. Servers' clocks must agree to well within the grace period, since each stamps its own
+/// touches.
 /// </remarks>
-public sealed class GarbageCollector(IMetadataStore metadata, IChunkStore chunks, IChunkStore pages, TimeSpan grace, TimeProvider? time = null) : IDisposable
+public sealed class GarbageCollector(IMetadataStore metadata, IChunkStore chunks, IChunkStore pages, TimeSpan grace, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
-    private readonly SemaphoreSlim _oneAtATime = new(1, 1);
 
     public TimeSpan Grace => grace;
 
-    public void Dispose() => _oneAtATime.Dispose();
-
     public async Task<GcReport> RunAsync(CancellationToken ct = default)
     {
-        await _oneAtATime.WaitAsync(ct);
-        try
-        {
-            return await CollectAsync(ct);
-        }
-        finally
-        {
-            _oneAtATime.Release();
-        }
+        await using var _ = await metadata.LockForGcAsync(ct);
+        return await CollectAsync(ct);
     }
 
     private async Task<GcReport> CollectAsync(CancellationToken ct)

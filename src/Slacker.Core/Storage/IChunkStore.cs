@@ -29,7 +29,13 @@ public interface IChunkStore
     Task<BlobPutResult> PutStreamAsync(Stream content, Digest? expected, long maxLength, CancellationToken ct = default);
 
     /// <summary>The object's length, or null if it is absent.</summary>
-    ValueTask<long?> GetLengthAsync(Digest digest, CancellationToken ct = default);
+    async ValueTask<long?> GetLengthAsync(Digest digest, CancellationToken ct = default) => (await GetLengthsAsync([digest], ct))[0];
+
+    /// <summary>Each object's length in the order asked, null where absent: one round trip for a remote index.</summary>
+    ValueTask<long?[]> GetLengthsAsync(IReadOnlyList<Digest> digests, CancellationToken ct = default);
+
+    /// <summary>How many reads a batch reader should keep in flight: 1 for a local disk, more for a remote store.</summary>
+    int ReadConcurrency => 1;
 
     /// <summary>Reads a whole object into memory (chunks and pages; use <see cref="OpenReadAsync"/> for blobs). Null if absent.</summary>
     ValueTask<byte[]?> ReadAllAsync(Digest digest, CancellationToken ct = default);
@@ -45,7 +51,10 @@ public interface IChunkStore
     ValueTask<Stream?> OpenReadAsync(Digest digest, CancellationToken ct = default);
 
     /// <summary>Marks the object as wanted now (for gc's grace period). False if it is absent.</summary>
-    ValueTask<bool> TouchAsync(Digest digest, CancellationToken ct = default);
+    async ValueTask<bool> TouchAsync(Digest digest, CancellationToken ct = default) => (await TouchAsync([digest], ct)).Count > 0;
+
+    /// <summary>Marks every present object of <paramref name="digests"/> as wanted now and returns those that are present.</summary>
+    ValueTask<IReadOnlySet<Digest>> TouchAsync(IReadOnlyCollection<Digest> digests, CancellationToken ct = default);
 
     /// <summary>Every stored object with its length and last touched time.</summary>
     IAsyncEnumerable<StoredObject> ListAsync(CancellationToken ct = default);
@@ -58,6 +67,13 @@ public readonly record struct StoredObject(Digest Digest, long Length, DateTimeO
 
 /// <summary>The outcome of a streamed put: the content's digest and length, and whether it was new.</summary>
 public readonly record struct BlobPutResult(Digest Digest, long Length, bool Created);
+
+/// <summary>A stored object whose bytes do not hash to its name: never served, always reported.</summary>
+public sealed class CorruptObjectException(string store, Digest digest, string detail)
+    : IOException($"Object {digest} in {store} does not hash to its name ({detail}): the object store is damaged. Run `slacker fsck` and restore the object from a copy, or re-push the image that holds it.")
+{
+    public Digest Digest { get; } = digest;
+}
 
 public sealed class ObjectTooLargeException(long maxLength)
     : Exception($"The content is larger than the {maxLength} bytes allowed.")

@@ -11,7 +11,11 @@ public interface IMetadataStore : IAsyncDisposable
     /// <summary>Creates the schema if needed. Call once before anything else.</summary>
     Task InitializeAsync(CancellationToken ct = default);
 
-    /// <summary>Inserts the volume; when it has a base snapshot, checks in the same transaction that it exists.</summary>
+    /// <summary>
+    /// Inserts the volume; when it has a base snapshot, checks in the same transaction that it exists. A volume id
+    /// that exists already is left as it is (<see cref="CreateVolumeOutcome.AlreadyExists"/>): a client that
+    /// retries a create after a lost answer names the same id.
+    /// </summary>
     Task<CreateVolumeOutcome> CreateVolumeAsync(VolumeRecord volume, CancellationToken ct = default);
 
     Task<VolumeRecord?> GetVolumeAsync(string id, CancellationToken ct = default);
@@ -67,4 +71,10 @@ public interface IMetadataStore : IAsyncDisposable
 
     /// <summary>Everything gc must keep, from one consistent view.</summary>
     Task<LiveSet> ReadLiveSetAsync(CancellationToken ct = default);
+
+    /// <summary>
+    /// Waits until no other gc runs against this metadata, in any server process, and holds that until disposed.
+    /// A holder that dies (kill -9) releases it with its connection.
+    /// </summary>
+    Task<IAsyncDisposable> LockForGcAsync(CancellationToken ct = default);
 }

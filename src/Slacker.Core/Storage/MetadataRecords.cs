@@ -40,6 +40,7 @@ public enum CreateVolumeOutcome
 {
     Created,
     BaseSnapshotUnknown,
+    AlreadyExists,
 }
 
 /// <summary>

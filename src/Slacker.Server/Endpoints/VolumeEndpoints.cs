@@ -32,7 +32,7 @@ public static class VolumeEndpoints
         if (request.BaseSnapshot is not null)
         {
             var snapshot = RequestReader.ParseDigest(request.BaseSnapshot, "baseSnapshot");
-            var cloned = await store.CloneAsync(snapshot, request.Label, ct);
+            var cloned = await store.CloneAsync(snapshot, request.Label, request.Id, ct);
             if ((request.Size is { } size && size != cloned.Geometry.VolumeSize) || (request.ChunkSize is { } chunk && chunk != cloned.Geometry.ChunkSize))
             {
                 await store.DeleteVolumeAsync(cloned.Id, ct);
@@ -44,7 +44,7 @@ public static class VolumeEndpoints
         else
         {
             var size = request.Size ?? throw BlockStoreErrors.SizeInvalid("a new volume needs \"size\" (bytes, a multiple of chunkSize), or \"baseSnapshot\" for a clone.");
-            volume = (await store.CreateVolumeAsync(size, request.ChunkSize ?? ChunkGeometry.DefaultChunkSize, request.Label, ct)).ToInfo();
+            volume = (await store.CreateVolumeAsync(size, request.ChunkSize ?? ChunkGeometry.DefaultChunkSize, request.Label, request.Id, ct)).ToInfo();
         }
 
         return Results.Json(volume, ServerJson.Context.VolumeInfo, statusCode: StatusCodes.Status201Created);

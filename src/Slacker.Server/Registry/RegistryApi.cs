@@ -27,12 +27,12 @@ public sealed class RegistryApi
     private readonly RegistryReferences _references;
     private readonly BlobUploads _uploads;
 
-    public RegistryApi(ServerStores stores, RegistryStore registry, string uploadDirectory)
+    public RegistryApi(ServerStores stores, RegistryStore registry)
     {
         _stores = stores;
         _registry = registry;
         _references = new RegistryReferences(stores.Metadata, stores.Chunks);
-        _uploads = new BlobUploads(uploadDirectory, registry);
+        _uploads = new BlobUploads(stores.Uploads, registry);
     }
 
     public async Task HandleAsync(HttpContext context, string path)
@@ -368,7 +368,7 @@ public sealed class RegistryApi
         await _uploads.AppendAsync(id, context.Request.Body, ct);
         try
         {
-            await using var content = _uploads.OpenRead(id);
+            await using var content = await _uploads.OpenReadAsync(id, ct);
             var result = await _stores.Chunks.PutStreamAsync(content, digest, MaxBlobBytes, ct);
             await _registry.LinkBlobAsync(repo, result.Digest.ToString(), ct);
             BlobCreated(context, repo, result.Digest);

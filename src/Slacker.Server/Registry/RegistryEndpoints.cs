@@ -12,9 +12,7 @@ public static class RegistryEndpoints
     public static IEndpointRouteBuilder MapRegistry(this IEndpointRouteBuilder app)
     {
         var stores = app.ServiceProvider.GetRequiredService<ServerStores>();
-        var registry = new RegistryStore(Path.Join(stores.DataDirectory, "registry.db"));
-        registry.InitializeAsync().GetAwaiter().GetResult();
-        var api = new RegistryApi(stores, registry, Path.Join(stores.DataDirectory, "registry-uploads"));
+        var api = new RegistryApi(stores, stores.Registry);
         app.Map("/v2", (HttpContext context) => api.HandleAsync(context, ""));
         app.Map("/v2/{**path}", (HttpContext context, string? path) => api.HandleAsync(context, path ?? ""));
         return app;

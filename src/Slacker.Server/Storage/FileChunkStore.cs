@@ -114,10 +114,16 @@ public sealed class FileChunkStore : IChunkStore
         }
     }
 
-    public ValueTask<long?> GetLengthAsync(Digest digest, CancellationToken ct = default)
+    public ValueTask<long?[]> GetLengthsAsync(IReadOnlyList<Digest> digests, CancellationToken ct = default)
     {
-        var info = new FileInfo(PathOf(digest));
-        return ValueTask.FromResult(info.Exists ? info.Length : (long?)null);
+        var lengths = new long?[digests.Count];
+        for (var i = 0; i < lengths.Length; i++)
+        {
+            var info = new FileInfo(PathOf(digests[i]));
+            lengths[i] = info.Exists ? info.Length : null;
+        }
+
+        return ValueTask.FromResult(lengths);
     }
 
     public async ValueTask<byte[]?> ReadAllAsync(Digest digest, CancellationToken ct = default)
@@ -182,7 +188,19 @@ public sealed class FileChunkStore : IChunkStore
         return ValueTask.FromResult(true);
     }
 
-    public ValueTask<bool> TouchAsync(Digest digest, CancellationToken ct = default) => ValueTask.FromResult(TryTouch(digest));
+    public ValueTask<IReadOnlySet<Digest>> TouchAsync(IReadOnlyCollection<Digest> digests, CancellationToken ct = default)
+    {
+        var present = new HashSet<Digest>();
+        foreach (var digest in digests)
+        {
+            if (TryTouch(digest))
+            {
+                present.Add(digest);
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlySet<Digest>>(present);
+    }
 
     public async IAsyncEnumerable<StoredObject> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
     {

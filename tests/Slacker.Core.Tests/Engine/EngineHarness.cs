@@ -2,6 +2,7 @@ using Slacker.Core.Engine;
 using Slacker.Core.Model;
 using Slacker.Core.Storage;
 using Slacker.Server.Storage;
+using Slacker.Server.Storage.Sql;
 
 namespace Slacker.Core.Tests.Engine;
 
@@ -16,7 +17,8 @@ public sealed class EngineHarness : IAsyncDisposable
     private static readonly int[] VolumeChunkCounts = [8, 1500, 3000];
 
     private readonly string _directory;
-    private readonly SqliteMetadataStore _metadata;
+    private readonly SqliteDatabase _database;
+    private readonly SqlMetadataStore _metadata;
     private readonly Dictionary<string, Dictionary<long, int>> _volumes = [];
     private readonly Dictionary<Digest, Dictionary<long, int>> _snapshots = [];
     private readonly Dictionary<Digest, int> _contentIds = [];
@@ -24,7 +26,8 @@ public sealed class EngineHarness : IAsyncDisposable
     public EngineHarness(bool realFiles)
     {
         _directory = Directory.CreateTempSubdirectory("slacker-engine-model-").FullName;
-        _metadata = new SqliteMetadataStore(Path.Join(_directory, "metadata.db"));
+        _database = SqliteDatabase.OpenAsync(Path.Join(_directory, "metadata.db"), readOnly: false, default).GetAwaiter().GetResult();
+        _metadata = new SqlMetadataStore(_database);
         Chunks = realFiles ? new FileChunkStore(Path.Join(_directory, "chunks")) : new InMemoryChunkStore();
         Pages = realFiles ? new FileChunkStore(Path.Join(_directory, "pages")) : new InMemoryChunkStore();
         Engine = new BlockStore(_metadata, Chunks, Pages);
@@ -152,8 +155,7 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Gc.Dispose();
-        await _metadata.DisposeAsync();
+        await _database.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 

@@ -46,8 +46,8 @@ public sealed class InMemoryChunkStore : IChunkStore
         return new BlobPutResult(digest, buffer.Length, await PutAsync(digest, buffer.ToArray(), ct));
     }
 
-    public ValueTask<long?> GetLengthAsync(Digest digest, CancellationToken ct = default) =>
-        ValueTask.FromResult(_objects.TryGetValue(digest, out var o) ? o.Data.Length : (long?)null);
+    public ValueTask<long?[]> GetLengthsAsync(IReadOnlyList<Digest> digests, CancellationToken ct = default) =>
+        ValueTask.FromResult(digests.Select(d => _objects.TryGetValue(d, out var o) ? o.Data.Length : (long?)null).ToArray());
 
     public ValueTask<byte[]?> ReadAllAsync(Digest digest, CancellationToken ct = default) =>
         ValueTask.FromResult(_objects.TryGetValue(digest, out var o) ? o.Data.ToArray() : null);
@@ -71,18 +71,22 @@ public sealed class InMemoryChunkStore : IChunkStore
     public ValueTask<Stream?> OpenReadAsync(Digest digest, CancellationToken ct = default) =>
         ValueTask.FromResult<Stream?>(_objects.TryGetValue(digest, out var o) ? new MemoryStream(o.Data, writable: false) : null);
 
-    public ValueTask<bool> TouchAsync(Digest digest, CancellationToken ct = default)
+    public ValueTask<IReadOnlySet<Digest>> TouchAsync(IReadOnlyCollection<Digest> digests, CancellationToken ct = default)
     {
+        var present = new HashSet<Digest>();
         lock (_gate)
         {
-            if (!_objects.TryGetValue(digest, out var o))
+            foreach (var digest in digests)
             {
-                return ValueTask.FromResult(false);
+                if (_objects.TryGetValue(digest, out var o))
+                {
+                    _objects[digest] = (o.Data, DateTimeOffset.UtcNow);
+                    present.Add(digest);
+                }
             }
-
-            _objects[digest] = (o.Data, DateTimeOffset.UtcNow);
-            return ValueTask.FromResult(true);
         }
+
+        return ValueTask.FromResult<IReadOnlySet<Digest>>(present);
     }
 
     public async IAsyncEnumerable<StoredObject> ListAsync([EnumeratorCancellation] CancellationToken ct = default)
