@@ -10,20 +10,18 @@ public static class CliGlobals
 
     public static readonly Option<string> Server = new("--server")
     {
-        Description = "The Slacker server's URL (env SLACKER_SERVER).",
+        Description = "The Slacker server's URL, or several of one cluster separated by commas (env SLACKER_SERVER).",
         Recursive = true,
         DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SLACKER_SERVER") is { Length: > 0 } fromEnv ? fromEnv : DefaultServer,
     };
 
+    /// <summary>The failover handler for a list of several servers; null for one (a plain handler does).</summary>
+    public static HttpMessageHandler? Handler(ServerList servers) =>
+        servers.Servers.Count > 1 ? new ServerFailoverHandler(servers, new SocketsHttpHandler()) : null;
+
     public static HttpClient CreateHttpClient(ParseResult parse)
     {
-        var text = parse.GetValue(Server) ?? DefaultServer;
-        if (!Uri.TryCreate(text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text, UriKind.Absolute, out var address))
-        {
-            throw new BlockStoreException(0, ErrorCodes.ServerUnreachable, $"--server '{text}' is not a URL: write e.g. http://127.0.0.1:7070.");
-        }
-
-        return new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(10) };
+        return ServerList.Parse(parse.GetValue(Server) ?? DefaultServer).CreateClient(TimeSpan.FromMinutes(10));
     }
 
     /// <summary>Runs a command body, turning the failures a user can fix into one clear line and exit code 1.</summary>

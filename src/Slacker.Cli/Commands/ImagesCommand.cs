@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Slacker.Core.Api;
 using Slacker.Images.Distribution;
 using Slacker.Images.Import;
 using Slacker.Images.Layers;
@@ -34,7 +35,7 @@ public static class ImagesCommand
             var service = Service(parse);
             if (parse.GetValue(registryOption))
             {
-                using var registry = new RegistryClient(service.Server);
+                using var registry = service.ServerRegistry();
                 Console.WriteLine($"{"REPOSITORY",-40} TAG");
                 foreach (var repository in await registry.ListRepositoriesAsync(ct))
                 {
@@ -74,9 +75,8 @@ public static class ImagesCommand
 
     public static ImageService Service(ParseResult parse)
     {
-        var text = parse.GetValue(CliGlobals.Server) ?? CliGlobals.DefaultServer;
-        var server = new Uri((text.Contains("://", StringComparison.Ordinal) ? text : "http://" + text).TrimEnd('/') + "/");
-        return new ImageService(server, LocalImageStore.Default(parse.GetValue(NodeData)));
+        var servers = ServerList.Parse(parse.GetValue(CliGlobals.Server) ?? CliGlobals.DefaultServer);
+        return new ImageService(servers.Primary, LocalImageStore.Default(parse.GetValue(NodeData)), CliGlobals.Handler(servers));
     }
 
     public static string Size(long bytes) => bytes >= 1L << 30

@@ -44,7 +44,7 @@ public static class ImportCommand
         var service = ImagesCommand.Service(parse);
         using var http = CliGlobals.CreateHttpClient(parse);
         var blocks = new BlockStoreClient(http);
-        using var registry = new RegistryClient(service.Server);
+        using var registry = service.ServerRegistry();
         var limits = LayerLimits.Default;
         if (parse.GetValue(MaxUnpacked) is { } max)
         {

@@ -59,7 +59,7 @@ public static class NodeCommand
             {
                 var store = LocalImageStore.Default(Path.GetFullPath(options.DataDir));
                 await using var agent = await NodeAgent.OpenAsync(options, loggers,
-                    http => new StoreImageResolver(new ImageService(http.BaseAddress!, store)), ct);
+                    (http, handler) => new StoreImageResolver(new ImageService(http.BaseAddress!, store, handler)), ct);
                 await agent.ServeAsync(loggers, ct);
             }
             catch (NodeAgentException e)

@@ -21,8 +21,11 @@ public sealed class ImageService(Uri server, LocalImageStore local, HttpMessageH
 
     public LocalImageStore Local { get; } = local;
 
+    /// <summary>The registry of the Slacker server (cluster) this service stores images in.</summary>
+    public RegistryClient ServerRegistry() => new(Server, handler);
+
     public RegistryClient RegistryFor(ImageName name) =>
-        name.IsOnDefaultServer ? new RegistryClient(Server, handler) : RegistryClient.For(RegistryReference.Parse(name + ""), handler);
+        name.IsOnDefaultServer ? ServerRegistry() : RegistryClient.For(RegistryReference.Parse(name + ""), handler);
 
     public BlockStoreClient BlocksFor(SlackerImageLayer layer, out HttpClient http)
     {

@@ -42,16 +42,21 @@ public sealed class NodeAgent : IAsyncDisposable
     }
 
     /// <summary>Opens the node's state and recovers it; <paramref name="images"/> overrides the server-registry resolver.</summary>
-    public static async Task<NodeAgent> OpenAsync(NodeAgentOptions options, ILoggerFactory loggers, Func<HttpClient, IImageResolver>? images, CancellationToken cancellationToken)
+    public static async Task<NodeAgent> OpenAsync(NodeAgentOptions options, ILoggerFactory loggers, Func<HttpClient, HttpMessageHandler, IImageResolver>? images, CancellationToken cancellationToken)
     {
         if (!IsRoot())
         {
-            throw new NodeAgentException("slacker node must run as root: it mounts file systems, attaches loop devices and runs containers. Use sudo.");
+            throw new NodeAgentException("slacker node must run as root: it mounts file systems, attaches loop devices and runs containers. Run it as root.");
         }
 
-        if (!Uri.TryCreate(options.ServerUrl, UriKind.Absolute, out var serverUri) || serverUri.Scheme is not ("http" or "https"))
+        ServerList servers;
+        try
         {
-            throw new NodeAgentException($"--server '{options.ServerUrl}' is not an http(s) URL: write e.g. {NodeAgentOptions.DefaultServer}.");
+            servers = ServerList.Parse(options.ServerUrl);
+        }
+        catch (BlockStoreException e)
+        {
+            throw new NodeAgentException($"{e.Message} (e.g. {NodeAgentOptions.DefaultServer})", e);
         }
 
         var dataDir = Path.GetFullPath(options.DataDir);
@@ -66,11 +71,13 @@ public sealed class NodeAgent : IAsyncDisposable
             throw new NodeAgentException($"Another slacker node already uses {dataDir} (its lock is held); stop it, or give this one its own --data.", e);
         }
 
-        var http = new HttpClient { BaseAddress = serverUri, Timeout = TimeSpan.FromMinutes(5) };
+        // One failover handler for every call to the cluster: block store, chunk fetches and registry.
+        var handler = new ServerFailoverHandler(servers, new SocketsHttpHandler());
+        var http = new HttpClient(handler) { BaseAddress = servers.Primary, Timeout = TimeSpan.FromMinutes(5) };
         var server = new BlockStoreClient(http);
         var storage = NodeStorage.Open(new NodeOptions { Root = dataDir, CacheCapacityBytes = options.CacheCapacityBytes, StartupProfiles = options.StartupProfiles }, new BlockStoreClientAdapter(server), loggers);
         var store = new ContainerStore(dataDir);
-        var resolver = images?.Invoke(http) ?? new RegistryImageResolver(http);
+        var resolver = images?.Invoke(http, handler) ?? new RegistryImageResolver(http);
         var roots = new LazyRootProvider(storage, new VolumeAttacher(storage), server, resolver, store, loggers.CreateLogger<LazyRootProvider>());
         var containers = new ContainerManager(store, roots, options.Runtime, Path.Join(dataDir, "runtime"), loggers.CreateLogger<ContainerManager>());
         await containers.RecoverAsync(cancellationToken);

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
+using Slacker.Core.Api;
 using Slacker.Core.Model;
 
 namespace Slacker.Node.Cache;
@@ -201,12 +202,24 @@ public sealed class ChunkFetcher
         }
     }
 
+    private const int MaxTransientRetries = 8;
+
+    /// <summary>Failures of the transport or of one server, not of the data: worth asking (another server) again.</summary>
+    private static bool IsTransient(Exception e) => e switch
+    {
+        ChunkCorruptException => false,
+        BlockStoreException b => b.Code is ErrorCodes.ServerUnreachable or ErrorCodes.ServerTimeout || b.StatusCode is 502 or 503 or 504,
+        HttpRequestException or IOException => true,
+        _ => false,
+    };
+
     private async Task RunBatchAsync(List<Digest> batch, IFetchObserver? observer)
     {
         Exception? failure = null;
         Interlocked.Increment(ref _idleGeneration); // busy again: a flush waiting for idleness is off
         using var deadline = new CancellationTokenSource(Timeout);
         var remaining = batch;
+        var transientFailures = 0;
         while (remaining.Count > 0 && failure is null)
         {
             Interlocked.Increment(ref _batches);
@@ -221,6 +234,14 @@ public sealed class ChunkFetcher
                 bad.TrySetException(e);
 
                 // The chunks after a bad one are still good: ask again for those not delivered yet.
+                remaining = remaining.Where(_chunkFlights.ContainsKey).ToList();
+            }
+            catch (Exception e) when (IsTransient(e) && !deadline.IsCancellationRequested && ++transientFailures <= MaxTransientRetries)
+            {
+                // A server died mid-answer or was unreachable: the failover handler picks another one of the cluster
+                // for the next try, and the chunks delivered so far stay delivered.
+                _logger.LogWarning("Fetching {Count} chunk(s) failed ({Error}); retrying the undelivered ones.", remaining.Count, e.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(50 * transientFailures), CancellationToken.None);
                 remaining = remaining.Where(_chunkFlights.ContainsKey).ToList();
             }
             catch (OperationCanceledException) when (deadline.IsCancellationRequested)
