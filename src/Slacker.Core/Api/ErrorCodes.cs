@@ -27,5 +27,11 @@ public static class ErrorCodes
     public const string ServerTimeout = "SERVER_TIMEOUT";
 
     /// <summary>Client side: the server answered with bytes that do not match what was asked for.</summary>
+    /// <summary>A stored object does not hash to its name: the store is damaged (fsck names it).</summary>
+    public const string ObjectCorrupt = "OBJECT_CORRUPT";
+
+    /// <summary>The server is up but a backend of the cluster (PostgreSQL, S3) is not; retry, or use another server.</summary>
+    public const string BackendUnavailable = "BACKEND_UNAVAILABLE";
+
     public const string BadResponse = "BAD_RESPONSE";
 }

@@ -52,18 +52,22 @@ public sealed class StoreChecker(IMetadataStore metadata, IChunkStore chunks, IC
             }
         }
 
-        foreach (var (chunk, user) in chunkUsers)
+        // A remote store answers many reads at once; the problems come out in a stable order whatever the timing.
+        var chunkProblems = new System.Collections.Concurrent.ConcurrentBag<FsckProblem>();
+        await Parallel.ForEachAsync(chunkUsers, new ParallelOptions { MaxDegreeOfParallelism = chunks.ReadConcurrency, CancellationToken = ct }, async (entry, token) =>
         {
-            var bytes = await chunks.ReadAllAsync(chunk, ct);
-            if (bytes is null)
+            var (chunk, user) = entry;
+            var (bytes, corrupt) = await ReadCheckedAsync(chunks, chunk, token);
+            if (bytes is null && corrupt is null)
             {
-                problems.Add(new FsckProblem("chunk-missing", chunk.ToString(), $"reached from {user}"));
+                chunkProblems.Add(new FsckProblem("chunk-missing", chunk.ToString(), $"reached from {user}"));
             }
-            else if (!chunk.Matches(bytes))
+            else if (corrupt is not null)
             {
-                problems.Add(new FsckProblem("chunk-corrupt", chunk.ToString(), $"{bytes.Length} bytes do not hash to the name; reached from {user}"));
+                chunkProblems.Add(new FsckProblem("chunk-corrupt", chunk.ToString(), $"{corrupt}; reached from {user}"));
             }
-        }
+        });
+        problems.AddRange(chunkProblems.OrderBy(p => p.Subject, StringComparer.Ordinal));
 
         return new FsckReport(snapshots.Count, volumes.Count, chunkUsers.Count, problems);
     }
@@ -105,20 +109,20 @@ public sealed class StoreChecker(IMetadataStore metadata, IChunkStore chunks, IC
 
             if (!checkedPages.TryGetValue(page, out var good))
             {
-                var bytes = await pages.ReadAllAsync(page, ct);
-                good = bytes is not null && bytes.Length == ChunkGeometry.PageBytes && page.Matches(bytes);
+                var (bytes, corrupt) = await ReadCheckedAsync(pages, page, ct);
+                good = bytes is not null && bytes.Length == ChunkGeometry.PageBytes;
                 checkedPages[page] = good;
-                if (bytes is null)
+                if (bytes is null && corrupt is null)
                 {
                     problems.Add(new FsckProblem("page-missing", page.ToString(), $"page {p} of snapshot {subject}"));
                 }
                 else if (!good)
                 {
-                    problems.Add(new FsckProblem("page-corrupt", page.ToString(), $"page {p} of snapshot {subject}: {bytes.Length} bytes do not hash to the name"));
+                    problems.Add(new FsckProblem("page-corrupt", page.ToString(), $"page {p} of snapshot {subject}: {corrupt ?? $"{bytes!.Length} bytes, not a page"}"));
                 }
                 else
                 {
-                    var entries = BlockMapPage.Entries(bytes);
+                    var entries = BlockMapPage.Entries(bytes!);
                     for (var slot = 0; slot < entries.Length; slot++)
                     {
                         if (entries[slot].IsZero)
@@ -136,6 +140,20 @@ public sealed class StoreChecker(IMetadataStore metadata, IChunkStore chunks, IC
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>The object's bytes if they hash to its name; otherwise what is wrong (a store that verifies on read throws instead).</summary>
+    private static async Task<(byte[]? Bytes, string? Corrupt)> ReadCheckedAsync(IChunkStore store, Digest digest, CancellationToken ct)
+    {
+        try
+        {
+            var bytes = await store.ReadAllAsync(digest, ct);
+            return bytes is null || digest.Matches(bytes) ? (bytes, null) : (null, $"{bytes.Length} bytes do not hash to the name");
+        }
+        catch (CorruptObjectException e)
+        {
+            return (null, e.Message);
         }
     }
 }

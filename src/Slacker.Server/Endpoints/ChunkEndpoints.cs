@@ -99,12 +99,13 @@ public static class ChunkEndpoints
         var request = await RequestReader.ReadJsonAsync(context.Request, CoreJsonContext.Default.ChunkBatchRequest, ct);
         var digests = RequestReader.ParseDigests(request.Digests, "digests", MaxBatchDigests);
         var lengths = new long[digests.Length];
+        var stored = await store.Chunks.GetLengthsAsync(digests, ct);
         long total = 0;
         for (var i = 0; i < digests.Length; i++)
         {
             lengths[i] = ZeroChunks.SizeOf(digests[i]) is > 0 and var zero
                 ? zero
-                : await store.Chunks.GetLengthAsync(digests[i], ct) ?? throw BlockStoreErrors.ChunkUnknown(digests[i]);
+                : stored[i] ?? throw BlockStoreErrors.ChunkUnknown(digests[i]);
             total += FrameHeader + lengths[i];
         }
 
@@ -118,8 +119,22 @@ public static class ChunkEndpoints
         response.ContentLength = total;
         var body = response.BodyWriter;
         long unflushed = 0;
+
+        // A remote store has latency per object, not per byte: keep a window of reads in flight ahead of the writer.
+        var window = store.Chunks.ReadConcurrency;
+        var ahead = window > 1 ? new Task<byte[]?>?[digests.Length] : null;
+        var next = 0;
+        void ReadAhead(int upTo)
+        {
+            for (; ahead is not null && next < Math.Min(upTo, digests.Length); next++)
+            {
+                ahead[next] = ZeroChunks.IsZeroChunk(digests[next]) ? null : store.Chunks.ReadAllAsync(digests[next], ct).AsTask();
+            }
+        }
+
         for (var i = 0; i < digests.Length; i++)
         {
+            ReadAhead(i + window);
             var length = (int)lengths[i];
             unflushed += FrameHeader + length;
             var header = body.GetSpan(FrameHeader);
@@ -134,7 +149,18 @@ public static class ChunkEndpoints
             else
             {
                 // Gone since the lookup (gc of an unreferenced chunk): cut the answer; the client sees it broken, never wrong.
-                if (!await store.Chunks.ReadIntoAsync(digests[i], body.GetMemory(length)[..length], ct))
+                if (ahead is not null)
+                {
+                    var bytes = await ahead[i]! ?? throw BlockStoreErrors.ChunkUnknown(digests[i]);
+                    ahead[i] = null;
+                    if (bytes.Length < length)
+                    {
+                        throw BlockStoreErrors.ChunkUnknown(digests[i]);
+                    }
+
+                    bytes.AsSpan(0, length).CopyTo(body.GetSpan(length));
+                }
+                else if (!await store.Chunks.ReadIntoAsync(digests[i], body.GetMemory(length)[..length], ct))
                 {
                     throw BlockStoreErrors.ChunkUnknown(digests[i]);
                 }

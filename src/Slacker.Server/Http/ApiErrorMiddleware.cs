@@ -2,13 +2,15 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Slacker.Core.Api;
+using Slacker.Core.Storage;
+using Slacker.Server.Storage.S3;
 
 namespace Slacker.Server.Http;
 
 /// <summary>
 /// Turns every failure into the API's error document <c>{"error", "message"}</c>: engine errors keep their
 /// code, Kestrel's body errors become BODY_TRUNCATED / BODY_TOO_LARGE, and anything unexpected is a 500 that
-/// is logged. If the answer has already started there is nothing to write, so the connection is cut, which a
+/// is logged. A failed backend (S3, PostgreSQL) is a 503, so that clients fail over. If the answer has already started there is nothing to write, so the connection is cut, which a
 /// client sees as a broken answer rather than a wrong one.
 /// </summary>
 internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorMiddleware> logger)
@@ -35,6 +37,17 @@ internal sealed class ApiErrorMiddleware(RequestDelegate next, ILogger<ApiErrorM
         catch (Exception e) when (e is OperationCanceledException or IOException && context.RequestAborted.IsCancellationRequested)
         {
             // The client went away (or half-closed mid-body, which HTTP/1.1 treats alike): nobody is listening for an answer.
+        }
+        catch (CorruptObjectException e)
+        {
+            logger.LogError("{Method} {Path}: {Message}", context.Request.Method, context.Request.Path, e.Message);
+            await WriteAsync(context, 500, ErrorCodes.ObjectCorrupt, e.Message);
+        }
+        catch (Exception e) when (e is S3UnavailableException or Npgsql.NpgsqlException or TimeoutException)
+        {
+            // A backend of the cluster failed, not this request: 503 tells clients to retry, or to try another server.
+            logger.LogWarning("{Method} {Path}: backend unavailable: {Message}", context.Request.Method, context.Request.Path, e.Message);
+            await WriteAsync(context, 503, ErrorCodes.BackendUnavailable, $"a storage backend is unavailable: {e.Message}");
         }
         catch (Exception e)
         {
