@@ -16,11 +16,11 @@ public sealed class ServerProcess : IDisposable
     private readonly SlackerProcess.Background _process;
     private readonly HttpClient _http;
 
-    private ServerProcess(SlackerProcess.Background process, string dataDirectory, int port)
+    private ServerProcess(SlackerProcess.Background process, string dataDirectory, string host, int port)
     {
         _process = process;
         DataDirectory = dataDirectory;
-        Address = new Uri($"http://127.0.0.1:{port}/");
+        Address = new Uri($"http://{host}:{port}/");
         _http = new HttpClient { BaseAddress = Address, Timeout = TimeSpan.FromSeconds(100) };
         Client = new BlockStoreClient(_http);
     }
@@ -40,11 +40,14 @@ public sealed class ServerProcess : IDisposable
     public BlockStoreClient Client { get; }
 
     /// <summary>Starts `slacker server --data DIR --listen 127.0.0.1:PORT OPTIONS...` and waits until /healthz answers.</summary>
-    public static async Task<ServerProcess> StartAsync(string dataDirectory, params string[] options)
+    public static Task<ServerProcess> StartAsync(string dataDirectory, params string[] options) =>
+        StartOnAsync("127.0.0.1", FreePort.Pick(), dataDirectory, options);
+
+    /// <summary>Starts `slacker server --data DIR --listen HOST:PORT OPTIONS...` (a cluster's server on a bridge address).</summary>
+    public static async Task<ServerProcess> StartOnAsync(string host, int port, string dataDirectory, params string[] options)
     {
-        var port = FreePort.Pick();
-        var process = new SlackerProcess.Background(["server", "--data", dataDirectory, "--listen", $"127.0.0.1:{port}", .. options]);
-        var server = new ServerProcess(process, dataDirectory, port);
+        var process = new SlackerProcess.Background(["server", "--data", dataDirectory, "--listen", $"{host}:{port}", .. options]);
+        var server = new ServerProcess(process, dataDirectory, host, port);
         try
         {
             await server.WaitHealthyAsync(TimeSpan.FromSeconds(60));

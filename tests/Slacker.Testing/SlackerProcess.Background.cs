@@ -13,8 +13,13 @@ public static partial class SlackerProcess
         private readonly Lock _gate = new();
 
         public Background(IEnumerable<string> args)
+            : this(StartInfo(args))
         {
-            Process = Process.Start(StartInfo(args))!;
+        }
+
+        public Background(ProcessStartInfo info)
+        {
+            Process = Process.Start(info)!;
             Process.StandardInput.Close();
             Process.OutputDataReceived += (_, e) => Append(e.Data);
             Process.ErrorDataReceived += (_, e) => Append(e.Data);

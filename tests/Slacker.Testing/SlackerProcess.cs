@@ -57,10 +57,41 @@ public static partial class SlackerProcess
         return info;
     }
 
-    /// <summary>Runs one CLI command to its end (at most three minutes), feeding it <paramref name="stdin"/>.</summary>
-    public static async Task<Result> RunAsync(IEnumerable<string> args, string? stdin = null, string? user = null, TimeSpan? timeout = null)
+    /// <summary>How to start `slacker ARGS` inside network namespace <paramref name="namespacePath"/> (nsenter changes only the network).</summary>
+    public static ProcessStartInfo StartInfoIn(string namespacePath, IEnumerable<string> args)
     {
-        using var process = Process.Start(StartInfo(args, user))!;
+        var inner = StartInfo(args);
+        var info = new ProcessStartInfo("nsenter")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { $"--net={namespacePath}", "--", inner.FileName }.Concat(inner.ArgumentList))
+        {
+            info.ArgumentList.Add(a);
+        }
+
+        foreach (var (key, value) in inner.Environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return info;
+    }
+
+    /// <summary>Runs one CLI command to its end (at most three minutes), feeding it <paramref name="stdin"/>.</summary>
+    public static Task<Result> RunAsync(IEnumerable<string> args, string? stdin = null, string? user = null, TimeSpan? timeout = null) =>
+        RunAsync(StartInfo(args, user), args, stdin, timeout);
+
+    /// <summary>Runs one CLI command inside a network namespace (a simulated host of a cluster test).</summary>
+    public static Task<Result> RunInAsync(string namespacePath, IEnumerable<string> args, TimeSpan? timeout = null) =>
+        RunAsync(StartInfoIn(namespacePath, args), args, null, timeout);
+
+    private static async Task<Result> RunAsync(ProcessStartInfo info, IEnumerable<string> args, string? stdin, TimeSpan? timeout)
+    {
+        using var process = Process.Start(info)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         if (stdin is not null)

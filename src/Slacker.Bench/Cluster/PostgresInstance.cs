@@ -42,6 +42,7 @@ public sealed class PostgresInstance : IAsyncDisposable
                 .FirstOrDefault()
             : null;
 
+    /// <param name="directory">Created and given to user postgres; every directory above it must be searchable by that user.</param>
     /// <param name="listen">Addresses to listen on (comma-separated), e.g. "127.0.0.1" or "127.0.0.1,10.77.0.1".</param>
     public static async Task<PostgresInstance> StartAsync(string directory, int port, string listen = "127.0.0.1", CancellationToken ct = default)
     {

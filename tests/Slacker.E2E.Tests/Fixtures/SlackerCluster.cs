@@ -138,55 +138,12 @@ public sealed class SlackerCluster : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Containers that a failed test left running (say its node was killed and never restarted). Each holds its
-    /// root file system's mount, and with it the loop device, in its own mount namespace, where no unmount of ours
-    /// reaches. Their PIDs are in the nodes' pid files, and a process counts as ours only if its parent is the
-    /// OCI runtime started on a bundle under <see cref="Root"/> (a recycled PID would have another parent).
-    /// </summary>
+    /// <summary>Containers that a failed test left running (see <see cref="ContainerReaper"/>).</summary>
     private void KillLeftoverContainers()
     {
-        // NODE/containers/<id>/pid exactly: a recursive search could walk into a bundle's root file system, whose
-        // FUSE server may be the node that the test killed.
-        var pidFiles = Directory.EnumerateDirectories(Root, "node*")
-            .Select(node => Path.Join(node, "containers"))
-            .Where(Directory.Exists)
-            .SelectMany(Directory.EnumerateDirectories)
-            .Select(container => Path.Join(container, "pid"))
-            .Where(File.Exists);
-        foreach (var pidFile in pidFiles)
+        foreach (var node in Directory.EnumerateDirectories(Root, "node*"))
         {
-            if (!int.TryParse(File.ReadAllText(pidFile).Trim(), System.Globalization.CultureInfo.InvariantCulture, out var pid)
-                || !IsContainerUnder(pid, Root))
-            {
-                continue;
-            }
-
-            try
-            {
-                using var process = System.Diagnostics.Process.GetProcessById(pid);
-                process.Kill();
-                process.WaitForExit(TimeSpan.FromSeconds(10));
-            }
-            catch (ArgumentException)
-            {
-                // Exited meanwhile.
-            }
-        }
-    }
-
-    private static bool IsContainerUnder(int pid, string root)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var parent = stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1];
-            var command = File.ReadAllText($"/proc/{parent}/cmdline").Replace('\0', ' ');
-            return command.Contains($" --bundle {root}/", StringComparison.Ordinal);
-        }
-        catch (IOException)
-        {
-            return false; // gone
+            ContainerReaper.KillContainersOf(node, Root);
         }
     }
 }

@@ -23,6 +23,9 @@ namespace Slacker.Server.Storage.S3;
 public sealed class S3ChunkStore : IChunkStore
 {
     private const int BatchSize = 1000;
+
+    /// <summary>Objects up to this size (every chunk and page, small blobs) are read whole and verified before they are served.</summary>
+    private const long WholeReadBytes = 8L << 20;
     private readonly S3Bucket _bucket;
     private readonly PostgresDatabase _index;
     private readonly string _store;
@@ -143,7 +146,22 @@ public sealed class S3ChunkStore : IChunkStore
     public async ValueTask<Stream?> OpenReadAsync(Digest digest, CancellationToken ct = default)
     {
         var response = await _bucket.GetAsync(KeyOf(digest), ct);
-        return response is null ? null : new VerifyingStream(response, digest, ToString());
+        if (response is null)
+        {
+            return null;
+        }
+
+        if (response.ContentLength > WholeReadBytes)
+        {
+            return new VerifyingStream(response, digest, ToString());
+        }
+
+        // Small enough to verify before the first byte goes out, so that damage is an error answer, not a cut one.
+        using (response)
+        {
+            var bytes = await ReadVerifiedAsync(response, digest, ct);
+            return new MemoryStream(bytes, writable: false);
+        }
     }
 
     public ValueTask<IReadOnlySet<Digest>> TouchAsync(IReadOnlyCollection<Digest> digests, CancellationToken ct = default) =>
@@ -263,11 +281,11 @@ public sealed class S3ChunkStore : IChunkStore
     private async Task<byte[]?> FetchVerifiedAsync(Digest digest, CancellationToken ct)
     {
         using var response = await _bucket.GetAsync(KeyOf(digest), ct);
-        if (response is null)
-        {
-            return null;
-        }
+        return response is null ? null : await ReadVerifiedAsync(response, digest, ct);
+    }
 
+    private async Task<byte[]> ReadVerifiedAsync(Amazon.S3.Model.GetObjectResponse response, Digest digest, CancellationToken ct)
+    {
         var bytes = new byte[response.ContentLength];
         await response.ResponseStream.ReadExactlyAsync(bytes, ct);
         if (!digest.Matches(bytes))
