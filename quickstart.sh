@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Slacker quickstart: from a fresh Debian machine to a lazily started container, a commit, and the same
-# container on a second node that sees the change. Run as root: sudo ./quickstart.sh
+# container on a second node that sees the change. Run as root: ./quickstart.sh
 #
 # What it does, with each step's time and the bytes the node fetched against the image's size:
 #   1. installs what it needs from apt (the host's apt configuration; no mirror is named here)
@@ -27,7 +27,7 @@ say() { printf '\n== %s\n' "$*"; }
 die() { printf 'quickstart: %s\n' "$*" >&2; exit 1; }
 
 if [ "$(id -u)" -ne 0 ]; then
-    die "run me as root (sudo ./quickstart.sh): the node mounts file systems, attaches loop devices and runs containers."
+    die "run me as root (./quickstart.sh as root): the node mounts file systems, attaches loop devices and runs containers."
 fi
 
 stop_pid() { # PID NAME: SIGTERM, then SIGKILL after 60 s; only the processes this script started
@@ -154,4 +154,4 @@ say "summary"
 printf '%s\n' "${SUMMARY[@]}"
 echo
 echo "The node fetched only the blocks each container read; 'FETCHED' in the stats above is that amount"
-echo "against 'IMAGE SIZE'. Next: sudo .ci/run runs every test."
+echo "against 'IMAGE SIZE'. Next: .ci/run runs every test; ./cluster.sh runs a cluster."

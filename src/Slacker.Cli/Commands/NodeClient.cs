@@ -152,9 +152,9 @@ public sealed class NodeClient : IDisposable
         var socketError = (e.InnerException as SocketException ?? e as SocketException)?.SocketErrorCode;
         var message = socketError switch
         {
-            SocketError.AccessDenied => $"Permission denied on the node's socket {SocketPath}: it is root-only; run this as root (sudo).",
-            SocketError.AddressNotAvailable or SocketError.ConnectionRefused => $"No slacker node is listening on {SocketPath}; start one ('sudo slacker node') or point at it with --socket.",
-            _ when !File.Exists(SocketPath) => $"No slacker node is listening on {SocketPath} (no such socket); start one ('sudo slacker node') or point at it with --socket.",
+            SocketError.AccessDenied => $"Permission denied on the node's socket {SocketPath}: it is root-only; run this as root.",
+            SocketError.AddressNotAvailable or SocketError.ConnectionRefused => $"No slacker node is listening on {SocketPath}; start one ('slacker node', as root) or point at it with --socket.",
+            _ when !File.Exists(SocketPath) => $"No slacker node is listening on {SocketPath} (no such socket); start one ('slacker node', as root) or point at it with --socket.",
             _ => $"Cannot reach the slacker node on {SocketPath}: {e.Message}",
         };
         return new NodeApiException(0, "NODE_UNREACHABLE", message, e);
