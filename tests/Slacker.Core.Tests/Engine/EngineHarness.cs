@@ -17,7 +17,7 @@ public sealed class EngineHarness : IAsyncDisposable
     private static readonly int[] VolumeChunkCounts = [8, 1500, 3000];
 
     private readonly string _directory;
-    private readonly SqliteDatabase _database;
+    private readonly IAsyncDisposable _backend;
     private readonly SqlMetadataStore _metadata;
     private readonly Dictionary<string, Dictionary<long, int>> _volumes = [];
     private readonly Dictionary<Digest, Dictionary<long, int>> _snapshots = [];
@@ -26,14 +26,29 @@ public sealed class EngineHarness : IAsyncDisposable
     public EngineHarness(bool realFiles)
     {
         _directory = Directory.CreateTempSubdirectory("slacker-engine-model-").FullName;
-        _database = SqliteDatabase.OpenAsync(Path.Join(_directory, "metadata.db"), readOnly: false, default).GetAwaiter().GetResult();
-        _metadata = new SqlMetadataStore(_database);
+        var database = SqliteDatabase.OpenAsync(Path.Join(_directory, "metadata.db"), readOnly: false, default).GetAwaiter().GetResult();
+        _backend = database;
+        _metadata = new SqlMetadataStore(database);
         Chunks = realFiles ? new FileChunkStore(Path.Join(_directory, "chunks")) : new InMemoryChunkStore();
         Pages = realFiles ? new FileChunkStore(Path.Join(_directory, "pages")) : new InMemoryChunkStore();
         Engine = new BlockStore(_metadata, Chunks, Pages);
         // Grace zero: in a sequential history every upload is referenced by the same operation.
         Gc = new GarbageCollector(_metadata, Chunks, Pages, TimeSpan.Zero);
     }
+
+    private EngineHarness(ServerStores stores)
+    {
+        _directory = stores.DataDirectory;
+        _backend = stores;
+        _metadata = stores.Metadata;
+        Chunks = stores.Chunks;
+        Pages = stores.Pages;
+        Engine = stores.CreateEngine();
+        Gc = stores.CreateCollector(TimeSpan.Zero);
+    }
+
+    /// <summary>The same model over the backends that <paramref name="locations"/> names (the cluster's PostgreSQL + S3).</summary>
+    public static async Task<EngineHarness> OpenAsync(StoreLocations locations) => new(await ServerStores.OpenAsync(locations));
 
     public IChunkStore Chunks { get; }
 
@@ -155,7 +170,7 @@ public sealed class EngineHarness : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _database.DisposeAsync();
+        await _backend.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
     }
 
