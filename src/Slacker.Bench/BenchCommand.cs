@@ -22,7 +22,7 @@ public static class BenchCommand
         };
         var systems = new Option<string>("--systems")
         {
-            Description = "Comma-separated systems to measure: slacker, docker, podman.",
+            Description = "Comma-separated systems to measure: slacker, slacker-cluster (server on PostgreSQL + Ceph S3, started by the bench), docker, podman.",
             DefaultValueFactory = _ => "slacker,docker,podman",
         };
         var reps = new Option<int>("--reps")
@@ -76,9 +76,24 @@ public static class BenchCommand
             DefaultValueFactory = _ => 20,
         };
 
+        var scale = new Option<bool>("--scale")
+        {
+            Description = "Scale benchmark instead of HelloBench: a cluster on PostgreSQL + Ceph S3, and --nodes nodes (network namespaces, empty caches) starting one image (--images, default python) at once, against --servers servers. Writes scale.md.",
+        };
+        var nodes = new Option<string>("--nodes")
+        {
+            Description = "With --scale: comma-separated node counts, one wave each.",
+            DefaultValueFactory = _ => "1,2,4,8",
+        };
+        var servers = new Option<string>("--servers")
+        {
+            Description = "With --scale: comma-separated server counts.",
+            DefaultValueFactory = _ => "1,2",
+        };
+
         var command = new Command("bench", "HelloBench: time push, pull and run of the corpus images with slacker, docker and podman.")
         {
-            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, parity, paritySeconds, reportOnly,
+            corpus, systems, reps, images, output, smoke, cache, work, buildOnly, slackerCli, parity, paritySeconds, reportOnly, scale, nodes, servers,
         };
         command.SetAction(async (parse, cancellationToken) =>
         {
@@ -99,6 +114,11 @@ public static class BenchCommand
             }
 
             var outDir = Path.GetFullPath(parse.GetValue(output)!);
+            if (parse.GetValue(scale))
+            {
+                return await RunScaleAsync(parse, outDir, cancellationToken);
+            }
+
             var options = new BenchOptions
             {
                 CorpusPath = parse.GetValue(corpus),
@@ -126,6 +146,50 @@ public static class BenchCommand
         });
         return command;
     }
+
+    private static async Task<int> RunScaleAsync(ParseResult parse, string outDir, CancellationToken cancellationToken)
+    {
+        var options = (Command)parse.CommandResult.Command;
+        T Get<T>(string name) => parse.GetValue(options.Options.OfType<Option<T>>().Single(o => o.Name == name))!;
+        if (Get<string?>("--slacker-cli") is not { } cli)
+        {
+            await Console.Error.WriteLineAsync("error: --scale starts slacker servers and nodes: pass --slacker-cli PATH or set SLACKER_CLI.");
+            return 2;
+        }
+
+        try
+        {
+            var images = Split(Get<string?>("--images"));
+            if (images.Count > 1)
+            {
+                throw new CorpusException($"--scale starts one image at once on every node; --images names {images.Count}.");
+            }
+
+            var scaleOptions = new Scale.ScaleOptions
+            {
+                Image = images.FirstOrDefault() ?? "python",
+                NodeCounts = Counts(Get<string>("--nodes"), "--nodes"),
+                ServerCounts = Counts(Get<string>("--servers"), "--servers"),
+                Reps = Get<int>("--reps"),
+                CorpusPath = Get<string?>("--corpus"),
+                OutputDirectory = outDir,
+                CacheDirectory = Path.GetFullPath(Get<string>("--cache")),
+                WorkDirectory = Path.GetFullPath(Get<string?>("--work") ?? Path.Combine(outDir, "work")),
+                SlackerCli = cli,
+            };
+            return await Scale.ScaleRunner.RunAsync(scaleOptions, Console.Error, cancellationToken);
+        }
+        catch (CorpusException ex)
+        {
+            await Console.Error.WriteLineAsync($"error: {ex.Message}");
+            return 2;
+        }
+    }
+
+    private static List<int> Counts(string value, string option) =>
+        Split(value).Select(v => int.TryParse(v, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var n) && n > 0
+            ? n
+            : throw new CorpusException($"{option} takes positive whole numbers separated by commas, e.g. 1,2,4,8; got '{v}'.")).ToList();
 
     private static List<string> Split(string? value) =>
         string.IsNullOrWhiteSpace(value) ? [] : value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToList();

@@ -61,19 +61,8 @@ public sealed class ServerProcess : IDisposable
     }
 
     /// <summary>The value of a Prometheus counter on /metrics (0 when absent).</summary>
-    public async Task<long> CounterAsync(string name)
-    {
-        var text = await _http.GetStringAsync(new Uri("metrics", UriKind.Relative));
-        foreach (var line in text.Split('\n'))
-        {
-            if (line.StartsWith(name + " ", StringComparison.Ordinal) || line.StartsWith(name + "{", StringComparison.Ordinal))
-            {
-                return (long)double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
-            }
-        }
-
-        return 0;
-    }
+    public async Task<long> CounterAsync(string name) =>
+        Slacker.Bench.Processes.PrometheusText.Counter(await _http.GetStringAsync(new Uri("metrics", UriKind.Relative)), name);
 
     /// <summary>Path of a chunk in the server's file store (chunks/ab/cd/abcd...).</summary>
     public string ChunkPath(Digest digest) => Path.Combine(DataDirectory, "chunks", digest.Hex[..2], digest.Hex[2..4], digest.Hex);

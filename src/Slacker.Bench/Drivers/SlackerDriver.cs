@@ -13,8 +13,9 @@ namespace Slacker.Bench.Drivers;
 /// `push` (publishes name:tag -> snapshot; no chunk moves, the server has them), removes the node's copy and
 /// empties the node chunk cache, and times `pull` (an O(1) manifest read) and `run` (a clone, fetched lazily).
 /// Bytes fetched and read during the run come from `slacker stats NAME --format json`.
+/// The same driver measures the cluster ("slacker-cluster"): only the server's stores differ.
 /// </summary>
-public sealed class SlackerDriver(string cliPath, string workDirectory) : IContainerCliSystem
+public sealed class SlackerDriver(string cliPath, string workDirectory, SlackerBackend backend = SlackerBackend.Embedded) : IContainerCliSystem
 {
     private static readonly string[] DrivenCommands = ["import", "push", "pull", "run", "stats", "tag", "rmi"];
 
@@ -23,7 +24,9 @@ public sealed class SlackerDriver(string cliPath, string workDirectory) : IConta
     private SlackerServices? _services;
     private ContainerCli _cli = SlackerExecutable.Cli(cliPath);
 
-    public string Name => "slacker";
+    public const string ClusterName = "slacker-cluster";
+
+    public string Name => backend == SlackerBackend.Cluster ? ClusterName : "slacker";
 
     public ContainerCli Cli => _cli;
 
@@ -58,7 +61,7 @@ public sealed class SlackerDriver(string cliPath, string workDirectory) : IConta
             return $"the slacker CLI '{cliPath}' lacks the command(s) {string.Join(", ", missing)} that the bench drives.";
         }
 
-        _services = await SlackerServices.StartAsync(_cli, workDirectory, cancellationToken);
+        _services = await SlackerServices.StartAsync(_cli, workDirectory, backend, cancellationToken);
         _cli = SlackerExecutable.Cli(cliPath, _services.Environment);
         return null;
     }
@@ -67,7 +70,7 @@ public sealed class SlackerDriver(string cliPath, string workDirectory) : IConta
     {
         var version = await _cli.RunAsync(["--version"], cancellationToken);
         var kind = _cli.Binary == "dotnet" ? "managed build under dotnet" : "native binary";
-        return $"slacker {version.StandardOutput.Trim()} ({kind}; server {_services?.ServerUrl}, node {_services?.NodeSocket})";
+        return $"slacker {version.StandardOutput.Trim()} ({kind}; server {_services?.ServerUrl} on {_services?.StorageDescription}, node {_services?.NodeSocket})";
     }
 
     /// <summary>Leftover containers of this driver go, and the published name leaves the registry, so push publishes it again.</summary>

@@ -1,4 +1,5 @@
 using System.Net.Sockets;
+using Slacker.Bench.Cluster;
 using Slacker.Bench.Processes;
 
 namespace Slacker.Bench.Drivers;
@@ -8,6 +9,8 @@ namespace Slacker.Bench.Drivers;
 /// work dir: nothing another user of this host runs is touched, and every cycle starts from a known state.
 /// They are stopped by PID at the end (the node first: it detaches its roots in order), and anything still
 /// mounted below their dir is unmounted before the dir is deleted.
+/// With <see cref="SlackerBackend.Cluster"/> the server keeps its metadata in a PostgreSQL and its chunks in a Ceph
+/// RGW bucket that the bench starts for itself (<see cref="ClusterStorage"/>), as every server of a cluster does.
 /// </summary>
 public sealed class SlackerServices : IAsyncDisposable
 {
@@ -15,6 +18,7 @@ public sealed class SlackerServices : IAsyncDisposable
     private readonly string _dir;
     private OwnedDaemon? _server;
     private OwnedDaemon? _node;
+    private ClusterStorage? _storage;
 
     private SlackerServices(string dir, int port)
     {
@@ -38,9 +42,12 @@ public sealed class SlackerServices : IAsyncDisposable
         ["SLACKER_NODE_DATA"] = NodeData,
     };
 
-    public static async Task<SlackerServices> StartAsync(ContainerCli cli, string workDir, CancellationToken cancellationToken)
+    /// <summary>Where the server keeps its metadata and chunks, for the report.</summary>
+    public string StorageDescription => _storage?.Description ?? "embedded (SQLite, local chunk files)";
+
+    public static async Task<SlackerServices> StartAsync(ContainerCli cli, string workDir, SlackerBackend backend, CancellationToken cancellationToken)
     {
-        var dir = Path.Combine(workDir, "slacker");
+        var dir = Path.Combine(workDir, backend == SlackerBackend.Cluster ? "slacker-cluster" : "slacker");
         if (Directory.Exists(dir))
         {
             MountCleanup.UnmountBelow(dir);
@@ -51,7 +58,14 @@ public sealed class SlackerServices : IAsyncDisposable
         var services = new SlackerServices(dir, FreePort.Pick());
         try
         {
-            services._server = Start(cli, ["server", "--data", Path.Combine(dir, "server"), "--listen", services.ServerUrl["http://".Length..]], Path.Combine(dir, "server.log"));
+            string[] stores = [];
+            if (backend == SlackerBackend.Cluster)
+            {
+                services._storage = await ClusterStorage.StartAsync(Path.Combine(dir, "storage"), cancellationToken);
+                stores = ["--config", services._storage.ConfigPath];
+            }
+
+            services._server = Start(cli, ["server", "--data", Path.Combine(dir, "server"), "--listen", services.ServerUrl["http://".Length..], .. stores], Path.Combine(dir, "server.log"));
             await WaitAsync(services._server, "slacker server", () => ServerAnswersAsync(services.ServerUrl, cancellationToken), cancellationToken);
             services._node = Start(cli, ["node", "--data", services.NodeData, "--socket", services.NodeSocket, "--server", services.ServerUrl], Path.Combine(dir, "node.log"));
             await WaitAsync(services._node, "slacker node", () => NodeAnswersAsync(services.NodeSocket, cancellationToken), cancellationToken);
@@ -78,6 +92,11 @@ public sealed class SlackerServices : IAsyncDisposable
             await _server.DisposeAsync();
         }
 
+        if (_storage is not null)
+        {
+            await _storage.DisposeAsync();
+        }
+
         if (Directory.Exists(_dir))
         {
             // What a node that died mid-detach left: its FUSE connections first (a thread waiting on its own dead
@@ -91,7 +110,8 @@ public sealed class SlackerServices : IAsyncDisposable
     private static OwnedDaemon Start(ContainerCli cli, IEnumerable<string> arguments, string log) =>
         OwnedDaemon.Start(cli.Binary, cli.GlobalArguments.Concat(arguments), log);
 
-    private static async Task WaitAsync(OwnedDaemon daemon, string what, Func<Task<bool>> ready, CancellationToken cancellationToken)
+    /// <summary>Waits until <paramref name="ready"/>, failing with the daemon's log when it exits or the start timeout passes.</summary>
+    internal static async Task WaitAsync(OwnedDaemon daemon, string what, Func<Task<bool>> ready, CancellationToken cancellationToken)
     {
         var deadline = DateTime.UtcNow + StartTimeout;
         while (!await ready())
@@ -106,7 +126,7 @@ public sealed class SlackerServices : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> ServerAnswersAsync(string url, CancellationToken cancellationToken)
+    internal static async Task<bool> ServerAnswersAsync(string url, CancellationToken cancellationToken)
     {
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         try
@@ -120,7 +140,7 @@ public sealed class SlackerServices : IAsyncDisposable
         }
     }
 
-    private static async Task<bool> NodeAnswersAsync(string socketPath, CancellationToken cancellationToken)
+    internal static async Task<bool> NodeAnswersAsync(string socketPath, CancellationToken cancellationToken)
     {
         if (!File.Exists(socketPath))
         {
@@ -138,4 +158,14 @@ public sealed class SlackerServices : IAsyncDisposable
             return false;
         }
     }
+}
+
+/// <summary>Which stores the bench's slacker server runs on.</summary>
+public enum SlackerBackend
+{
+    /// <summary>The one-machine default: SQLite and chunk files under the server's data dir.</summary>
+    Embedded,
+
+    /// <summary>The cluster's shared tier: PostgreSQL and an S3 bucket (Ceph RGW).</summary>
+    Cluster,
 }

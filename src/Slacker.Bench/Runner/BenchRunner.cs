@@ -17,7 +17,7 @@ public static class BenchRunner
 {
     public static readonly string[] SmokeImages = ["debian", "busybox"];
     public static readonly string[] SmokeSystems = ["slacker", "docker"];
-    private static readonly string[] KnownSystems = ["slacker", "docker", "podman"];
+    private static readonly string[] KnownSystems = ["slacker", SlackerDriver.ClusterName, "docker", "podman"];
 
     /// <returns>Process exit code: 0 when everything asked for was measured (or, with --smoke, the output is well formed).</returns>
     public static async Task<int> RunAsync(BenchOptions options, TextWriter log, CancellationToken cancellationToken)
@@ -159,6 +159,7 @@ public static class BenchRunner
                 {
                     "docker" => new DockerDriver(options.WorkDirectory, registry!, DockerEngine.DefaultClient),
                     "podman" => new PodmanDriver(options.WorkDirectory, registry!),
+                    SlackerDriver.ClusterName => new SlackerDriver(options.SlackerCli ?? "slacker", options.WorkDirectory, SlackerBackend.Cluster),
                     _ => new SlackerDriver(options.SlackerCli ?? "slacker", options.WorkDirectory),
                 };
                 reason = await system.StartAsync(cancellationToken);
@@ -269,7 +270,7 @@ public static class BenchRunner
     }
 
     /// <summary>Jobs write into their mounts (gcc's a.out, javac's classes); each run gets fresh copies of the asset dirs.</summary>
-    private static List<MountSpec> ScratchMounts(CorpusEntry entry, string scratch)
+    internal static List<MountSpec> ScratchMounts(CorpusEntry entry, string scratch)
     {
         var mounts = new List<MountSpec>();
         for (var i = 0; i < entry.Mounts.Count; i++)
@@ -322,16 +323,19 @@ public static class BenchRunner
         Reps = options.Reps,
     };
 
-    private static CorpusFile LoadCorpus(BenchOptions options)
+    private static CorpusFile LoadCorpus(BenchOptions options) => LoadCorpus(options.CorpusPath, options.CacheDirectory);
+
+    /// <summary>--corpus, else the checkout's bench/corpus.json, else the built-in corpus.</summary>
+    internal static CorpusFile LoadCorpus(string? corpusPath, string cacheDirectory)
     {
-        if (options.CorpusPath is { } path)
+        if (corpusPath is { } path)
         {
             return CorpusFile.Load(path);
         }
 
         return DefaultCorpus.FindInCheckout(Environment.CurrentDirectory) is { } checkout
             ? CorpusFile.Load(checkout)
-            : DefaultCorpus.Load(options.CacheDirectory);
+            : DefaultCorpus.Load(cacheDirectory);
     }
 
     private static List<CorpusEntry> Select(CorpusFile corpus, IReadOnlyList<string> names) =>

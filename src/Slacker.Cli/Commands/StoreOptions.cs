@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Text.Json;
-using System.Text.Json.Serialization;
+using Slacker.Core.Storage;
 using Slacker.Server.Storage;
 using Slacker.Server.Storage.S3;
 
@@ -76,18 +76,3 @@ public sealed class StoreOptions
         }
     }
 }
-
-public sealed record StoreConfig
-{
-    public string? Metadata { get; init; }
-
-    public string? Chunks { get; init; }
-
-    public string? S3AccessKey { get; init; }
-
-    public string? S3SecretKey { get; init; }
-}
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow, ReadCommentHandling = JsonCommentHandling.Skip)]
-[JsonSerializable(typeof(StoreConfig))]
-internal sealed partial class StoreConfigJson : JsonSerializerContext;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Slacker.Bench.Cluster;
 using Slacker.Core.Model;
 using Slacker.Server.Storage.S3;
 
@@ -94,7 +95,7 @@ public sealed class ClusterTests(ClusterFixture fixture)
 
         // The chunks of /big: in the new snapshot, not in the base, and random (ext4 metadata is not).
         var candidates = (await ChunksOfAsync(snapshot)).Except(await ChunksOfAsync(Digest.Parse(fixture.BaseSnapshot))).ToList();
-        using var bucket = new S3Bucket(S3Location.Parse(Cluster.Ceph.Location(SharedStorageCluster.Bucket)), new S3Credentials(Cluster.Ceph.AccessKey, Cluster.Ceph.SecretKey));
+        using var bucket = new S3Bucket(S3Location.Parse(Cluster.Ceph.Location(ClusterStorage.Bucket)), new S3Credentials(Cluster.Ceph.AccessKey, Cluster.Ceph.SecretKey));
         var originals = new Dictionary<Digest, byte[]>();
         foreach (var digest in candidates)
         {

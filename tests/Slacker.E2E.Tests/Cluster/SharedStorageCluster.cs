@@ -16,27 +16,20 @@ public sealed class SharedStorageCluster : IAsyncDisposable
     private readonly List<int> _serverPorts = [];
     private readonly List<ClusterNode> _nodes = [];
 
-    private SharedStorageCluster(string root, PostgresInstance postgres, CephS3Instance ceph, HostNetwork network)
+    private SharedStorageCluster(string root, ClusterStorage storage, HostNetwork network)
     {
         Root = root;
-        Postgres = postgres;
-        Ceph = ceph;
+        Storage = storage;
         Network = network;
-        ConfigPath = Path.Join(root, "cluster.json");
     }
 
     public string Root { get; }
 
-    public PostgresInstance Postgres { get; }
+    public ClusterStorage Storage { get; }
 
-    public CephS3Instance Ceph { get; }
+    public CephS3Instance Ceph => Storage.Ceph;
 
     public HostNetwork Network { get; }
-
-    public const string Bucket = "slacker-test";
-
-    /// <summary>The --config file every server and fsck reads: metadata, chunks and S3 keys.</summary>
-    public string ConfigPath { get; }
 
     public IReadOnlyList<ClusterNode> Nodes => _nodes;
 
@@ -52,47 +45,27 @@ public sealed class SharedStorageCluster : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("slk-cluster-").FullName;
         // PostgreSQL runs as user postgres, which must be able to reach its directory below this one.
         File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        PostgresInstance? postgres = null;
-        CephS3Instance? ceph = null;
-        HostNetwork? network = null;
+        ClusterStorage? storage = null;
+        HostNetwork network;
         try
         {
-            var starting = PostgresInstance.StartAsync(Path.Join(root, "postgres"), FreePort.Pick());
-            ceph = await CephS3Instance.StartAsync(Path.Join(root, "ceph"), FreePort.Pick(), FreePort.Pick());
-            postgres = await starting;
+            storage = await ClusterStorage.StartAsync(Path.Join(root, "storage"));
             network = await HostNetwork.CreateAsync();
         }
         catch
         {
-            if (network is not null)
+            if (storage is not null)
             {
-                await network.DisposeAsync();
-            }
-
-            if (ceph is not null)
-            {
-                await ceph.DisposeAsync();
-            }
-
-            if (postgres is not null)
-            {
-                await postgres.DisposeAsync();
+                await storage.DisposeAsync();
             }
 
             Directory.Delete(root, recursive: true);
             throw;
         }
 
-        var cluster = new SharedStorageCluster(root, postgres, ceph, network);
+        var cluster = new SharedStorageCluster(root, storage, network);
         try
         {
-            await File.WriteAllTextAsync(cluster.ConfigPath, JsonSerializer.Serialize(new Dictionary<string, string>
-            {
-                ["metadata"] = postgres.Uri,
-                ["chunks"] = ceph.Location(Bucket),
-                ["s3AccessKey"] = ceph.AccessKey,
-                ["s3SecretKey"] = ceph.SecretKey,
-            }));
             for (var i = 0; i < servers; i++)
             {
                 cluster._serverPorts.Add(FreePort.Pick());
@@ -120,7 +93,7 @@ public sealed class SharedStorageCluster : IAsyncDisposable
         _servers[index]?.Dispose();
         _servers[index] = null;
         _servers[index] = await ServerProcess.StartOnAsync(Network.GatewayAddress, _serverPorts[index], Path.Join(Root, $"server{index}"),
-            "--config", ConfigPath, "--gc-grace", "0");
+            "--config", Storage.ConfigPath, "--gc-grace", "0");
     }
 
     /// <summary>kill -9 of one server: its connections die mid-answer.</summary>
@@ -144,7 +117,7 @@ public sealed class SharedStorageCluster : IAsyncDisposable
     /// <summary>`slacker fsck` on the shared stores, as an operator runs it (JSON report).</summary>
     public async Task<FsckOutput> FsckAsync()
     {
-        var result = await SlackerProcess.RunAsync(["fsck", "--data", Path.Join(Root, "fsck"), "--config", ConfigPath, "--json"]);
+        var result = await SlackerProcess.RunAsync(["fsck", "--data", Path.Join(Root, "fsck"), "--config", Storage.ConfigPath, "--json"]);
         var report = result.Stdout.Length > 0 ? JsonDocument.Parse(result.Stdout) : null;
         return new FsckOutput(result, report);
     }
@@ -165,8 +138,7 @@ public sealed class SharedStorageCluster : IAsyncDisposable
         Slacker.Fuse.FuseSession.CleanupStale(Root);
         MountCleanup.UnmountBelow(Root);
         await Network.DisposeAsync();
-        await Ceph.DisposeAsync();
-        await Postgres.DisposeAsync();
+        await Storage.DisposeAsync();
         if (Mounts.Below(Root).Count == 0)
         {
             Directory.Delete(Root, recursive: true);
