@@ -7,7 +7,8 @@ namespace Slacker.Bench.Tests;
 
 /// <summary>
 /// The slacker driver against the real CLI, with the server and node it starts itself: cycles of push, pull on
-/// an empty node cache and run, as `slacker bench` does them.
+/// an empty node cache and run, as `slacker bench` does them, on the embedded stores and on the cluster's
+/// (a PostgreSQL and a Ceph S3 bucket the driver starts itself).
 /// </summary>
 [Collection(RealSystemCollection.Name)]
 public sealed class SlackerDriverTests : IDisposable
@@ -20,8 +21,10 @@ public sealed class SlackerDriverTests : IDisposable
         Directory.Delete(_dir, recursive: true);
     }
 
-    [Fact]
-    public async Task Two_Cycles_Of_Busybox_Push_Pull_And_Run_Lazily_And_Leave_Nothing_Behind()
+    [Theory]
+    [InlineData(SlackerBackend.Embedded)]
+    [InlineData(SlackerBackend.Cluster)]
+    public async Task Two_Cycles_Of_Busybox_Push_Pull_And_Run_Lazily_And_Leave_Nothing_Behind(SlackerBackend backend)
     {
         var ct = CancellationToken.None;
         var layout = await CorpusBuilder.BuildBusyboxAsync(CorpusCache.Dir, CorpusCache.Progress, ct);
@@ -30,10 +33,12 @@ public sealed class SlackerDriverTests : IDisposable
         var work = Path.Combine(_dir, "work");
         var results = new List<RunResult>();
 
-        await using (var driver = new SlackerDriver(SlackerProcess.Executable, work))
+        await using (var driver = new SlackerDriver(SlackerProcess.Executable, work, backend))
         {
             Assert.Null(await driver.StartAsync(ct));
-            Assert.Contains("slacker", await driver.VersionAsync(ct));
+            var version = await driver.VersionAsync(ct);
+            Assert.Contains("slacker", version);
+            Assert.Equal(backend == SlackerBackend.Cluster, version.Contains("postgres://", StringComparison.Ordinal) && version.Contains("s3://", StringComparison.Ordinal));
             for (var rep = 1; rep <= 2; rep++)
             {
                 await driver.CleanAsync(image, ct);
@@ -62,7 +67,7 @@ public sealed class SlackerDriverTests : IDisposable
         // The node cache was emptied before each pull, so the second run fetched again, about as much as the first.
         Assert.InRange(results[1].BytesFetched!.Value, results[0].BytesFetched!.Value / 2, results[0].BytesFetched!.Value * 2);
         Assert.DoesNotContain(File.ReadAllLines("/proc/self/mountinfo"), line => line.Contains(work, StringComparison.Ordinal));
-        Assert.False(Directory.Exists(Path.Combine(work, "slacker")), "the bench's server and node must be stopped and their data removed");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(work));
     }
 
     [Fact]

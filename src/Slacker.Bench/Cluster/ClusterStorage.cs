@@ -8,7 +8,9 @@ namespace Slacker.Bench.Cluster;
 /// The shared storage tier of a cluster on this machine: a throw-away PostgreSQL for metadata and a Ceph RGW
 /// bucket for chunks, both on 127.0.0.1, and the --config file that points a `slacker server` (or fsck) at
 /// them. Any number of servers started with that file form one cluster. Everything lives under one directory,
-/// stopped by PID and deleted on dispose.
+/// except PostgreSQL's data: it runs as user postgres, which must be able to reach it, so it gets a directory of
+/// its own under the system temp dir rather than one below a private (0700) dir of the caller. All is stopped by
+/// PID and deleted on dispose.
 /// </summary>
 public sealed class ClusterStorage : IAsyncDisposable
 {
@@ -34,12 +36,11 @@ public sealed class ClusterStorage : IAsyncDisposable
     /// <summary>What the config file says, for reports: the two locations without the keys.</summary>
     public string Description => $"metadata {Postgres.Uri}, chunks {Ceph.Location(Bucket)}";
 
-    /// <param name="directory">Created if missing; PostgreSQL runs as user postgres below it, so it is made searchable.</param>
+    /// <param name="directory">Created if missing.</param>
     public static async Task<ClusterStorage> StartAsync(string directory, CancellationToken ct = default)
     {
         System.IO.Directory.CreateDirectory(directory);
-        File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
-        var postgresTask = PostgresInstance.StartAsync(Path.Join(directory, "postgres"), FreePort.Pick(), ct: ct);
+        var postgresTask = PostgresInstance.StartAsync(System.IO.Directory.CreateTempSubdirectory("slacker-postgres-").FullName, FreePort.Pick(), ct: ct);
         CephS3Instance ceph;
         try
         {

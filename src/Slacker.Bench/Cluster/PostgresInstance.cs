@@ -51,9 +51,9 @@ public sealed class PostgresInstance : IAsyncDisposable
         var data = Path.Join(directory, "data");
         await RunAsync("chown", ["postgres", directory], ct);
         var instance = new PostgresInstance(directory, bin, listen.Split(',')[0], port);
-        await AsPostgresAsync(Path.Join(bin, "initdb"), ["-D", data, "-U", User, "--auth=trust", "-E", "UTF8", "--no-sync"], ct);
         try
         {
+            await AsPostgresAsync(Path.Join(bin, "initdb"), ["-D", data, "-U", User, "--auth=trust", "-E", "UTF8", "--no-sync"], ct);
             // The cluster is scratch: fsync off keeps the tests about Slacker's protocol, not the disk.
             await AsPostgresAsync(Path.Join(bin, "pg_ctl"),
                 ["-D", data, "-l", Path.Join(directory, "postgres.log"), "-w", "-t", "60", "start",

@@ -80,6 +80,9 @@ public sealed class ScaleCluster : IAsyncDisposable
     public Task<ScaleNode> StartNodeAsync(int host, int server, string name, CancellationToken ct) =>
         ScaleNode.StartAsync(SlackerCli, Hosts[host], Path.Join(_directory, "nodes", name), server, _serverUrls[server], ct);
 
+    /// <summary>CPU seconds all servers have used since they started.</summary>
+    public double ServerCpuSeconds() => _servers.Sum(s => CpuTime.ProcessSeconds(s.Pid));
+
     /// <summary>Chunk bytes each server has sent since it started (its /metrics counter).</summary>
     public async Task<long[]> BytesServedAsync(CancellationToken ct)
     {

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Slacker.Bench.Build;
 using Slacker.Bench.Corpus;
 using Slacker.Bench.Drivers;
@@ -47,7 +46,7 @@ public static class ScaleRunner
             void Write(ScaleRecord record)
             {
                 records.Add(record);
-                writer.WriteLine(JsonSerializer.Serialize(record, ScaleJsonContext.Default.ScaleRecord));
+                writer.WriteLine(record.ToJson());
             }
 
             var slacker = SlackerExecutable.Cli(options.SlackerCli);
@@ -122,7 +121,11 @@ public static class ScaleRunner
 
             var pulls = await Task.WhenAll(started.Select(n => TimeAsync(() => n.Cli.MustAsync($"slacker pull on {n.Host.Namespace}", ["pull", SlackerDriver.Reference(image)], ct))));
             var before = await cluster.BytesServedAsync(ct);
+            var (machineBefore, serversBefore) = (CpuTime.MachineBusySeconds(), cluster.ServerCpuSeconds());
+            var wave = Stopwatch.StartNew();
             var runs = await Task.WhenAll(started.Select((n, i) => StartContainerAsync(n, image, Path.Join(options.WorkDirectory, "scale-scratch", string.Create(CultureInfo.InvariantCulture, $"{rep}-{i}")), ct)));
+            wave.Stop();
+            var (machineAfter, serversAfter) = (CpuTime.MachineBusySeconds(), cluster.ServerCpuSeconds());
             var after = await cluster.BytesServedAsync(ct);
             for (var i = 0; i < runs.Length; i++)
             {
@@ -138,6 +141,7 @@ public static class ScaleRunner
             {
                 Kind = "wave", Servers = servers, Nodes = nodes, Rep = rep, Warmup = warmup ? true : null,
                 ServerBytesOut = by.Sum(), ServerBytesOutBy = by,
+                WaveSeconds = wave.Elapsed.TotalSeconds, MachineCpuSeconds = machineAfter - machineBefore, ServerCpuSeconds = serversAfter - serversBefore,
             });
             log.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"[scale] {label}: start median {Median(runs.Select(r => r.Elapsed.TotalSeconds)) * 1000:0} ms, max {runs.Max(r => r.Elapsed.TotalSeconds) * 1000:0} ms; fetched {Median(runs.Select(r => (double)(r.BytesFetched ?? 0))) / 1e6:0.0} MB per node; servers sent {by.Sum() / 1e6:0.0} MB"));

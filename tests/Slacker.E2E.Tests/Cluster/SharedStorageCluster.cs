@@ -43,8 +43,6 @@ public sealed class SharedStorageCluster : IAsyncDisposable
     public static async Task<SharedStorageCluster> StartAsync(int servers, params int[][] nodeServers)
     {
         var root = Directory.CreateTempSubdirectory("slk-cluster-").FullName;
-        // PostgreSQL runs as user postgres, which must be able to reach its directory below this one.
-        File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
         ClusterStorage? storage = null;
         HostNetwork network;
         try
